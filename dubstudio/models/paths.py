@@ -1,6 +1,8 @@
 """Where installed models live: `<user data dir>/models/<model id>/`.
 
-`DUBSTUDIO_DATA_DIR` overrides the platform's user data dir (tests, portable installs).
+`DUBSTUDIO_DATA_DIR` overrides the platform's user data dir (tests, portable installs);
+`DUBSTUDIO_DOWNLOAD_CACHE` overrides where downloaded wheels and partial hub downloads are kept
+(default `<data dir>/downloads`), so several data dirs can share one cache.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ def data_dir() -> Path:
 
 def models_dir() -> Path:
     return data_dir() / "models"
+
+
+def download_cache_dir() -> Path:
+    override = os.environ.get("DUBSTUDIO_DOWNLOAD_CACHE")
+    return Path(override) if override else data_dir() / "downloads"
 
 
 def model_dir(model_id: str) -> Path:

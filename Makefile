@@ -1,0 +1,51 @@
+# DubStudio — the two commands of the README:
+#   make run    set up (system packages, .venv, offline models), dub the bundled sample into Spanish, open it
+#   make test   set up, then run the whole test suite (GUI tests under Xvfb)
+# Every step is idempotent: a second run only checks and goes on.
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+SAMPLE := resources/sample/dialogue.mp4
+SAMPLE_OUT := out/sample
+
+.PHONY: run test setup system venv models lint clean-venv
+
+run: setup
+	$(PY) -m dubstudio dub $(SAMPLE) --to es --out $(SAMPLE_OUT)
+	@if [ -n "$$DISPLAY" ] || [ -n "$$WAYLAND_DISPLAY" ]; then \
+		$(PY) -m dubstudio open $(SAMPLE_OUT); \
+	else \
+		echo "No display: the editor was not opened. Outputs are in $(SAMPLE_OUT)/:"; \
+		ls -1 $(SAMPLE_OUT); \
+		echo "Open them later with: $(PY) -m dubstudio open $(SAMPLE_OUT)"; \
+	fi
+
+test: setup
+	$(VENV)/bin/pytest
+
+setup: system venv models
+
+system:
+	@bash packaging/debian-deps.sh
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is needed (DubStudio runs on Python 3.11)." >&2; exit 1; }
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# The torch stack first, pinned as a set (pyannote.audio 4 needs the matching torchaudio).
+	$(PY) -m pip install --quiet torch==2.9.1 torchaudio==2.9.1 torchcodec==0.8.1
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+models: venv
+	$(PY) -m dubstudio models install
+	$(PY) -m dubstudio models verify
+
+lint: venv
+	$(VENV)/bin/ruff check dubstudio tests bench
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,85 @@
+"""The `dubstudio` command: the editor with no sub-command, the CLI otherwise.
+
+Every command group lives in its own `dubstudio/cli/<name>_cmd.py` module exposing
+`register(subparsers)`; this module finds them, so adding a command never touches this file.
+Command modules import heavy engines lazily inside their handlers, keeping `--help` instant.
+
+Errors: a `UserError` becomes one paragraph on stderr and exit code 2; cancelling (Ctrl+C) exits
+130; anything unexpected is written with its traceback to a crash log, and the user is told where.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+import textwrap
+import traceback
+from datetime import datetime
+from pathlib import Path
+
+from dubstudio import __version__
+from dubstudio.core.errors import Cancelled, UserError
+
+EXIT_USER_ERROR = 2
+EXIT_CANCELLED = 130
+EXIT_INTERNAL_ERROR = 70
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dubstudio",
+        description="Offline subtitle-and-dub editor. Run without a command to open the editor.",
+    )
+    parser.add_argument("--version", action="version", version=f"DubStudio {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    package = importlib.import_module("dubstudio.cli")
+    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if module_info.name.endswith("_cmd"):
+            importlib.import_module(f"dubstudio.cli.{module_info.name}").register(subparsers)
+    return parser
+
+
+def _print_paragraph(text: str) -> None:
+    print(textwrap.fill(text, width=100), file=sys.stderr)
+
+
+def _write_crash_log() -> Path:
+    from dubstudio.models.paths import data_dir
+
+    folder = data_dir() / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"crash-{datetime.now():%Y%m%d-%H%M%S}.log"
+    path.write_text(traceback.format_exc(), encoding="utf-8")
+    return path
+
+
+def run_command(func, args: argparse.Namespace) -> int:
+    """Run a handler and turn failures into the exit codes and messages described above."""
+    try:
+        return int(func(args) or 0)
+    except UserError as exc:
+        _print_paragraph(f"Error: {exc.message}")
+        return EXIT_USER_ERROR
+    except (Cancelled, KeyboardInterrupt):
+        _print_paragraph("Cancelled. The project keeps every stage that finished; run the command again to resume.")
+        return EXIT_CANCELLED
+    except Exception as exc:
+        log = _write_crash_log()
+        _print_paragraph(
+            f"Internal error: {type(exc).__name__}: {exc}. This is a bug in DubStudio, not in your input. "
+            f"The details are in {log}; please attach that file to a bug report."
+        )
+        return EXIT_INTERNAL_ERROR
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        from dubstudio.ui.app import run_gui
+
+        return run_command(lambda _args: run_gui(None, None), args)
+    return run_command(func, args)
