@@ -180,7 +180,9 @@ def main() -> int:
     kokoro = Kokoro()
     for language in KOKORO_LANGUAGES:
         per_voice = [
-            measure(lambda s, v=v, lang=language: (kokoro.audio(s, lang, v), KOKORO_RATE), SENTENCES[language])
+            measure(
+                lambda s, v=v, lang=language: (kokoro.audio(s, lang, v), KOKORO_RATE), SENTENCES[language]
+            )
             for v in KOKORO_VOICES
         ]
         seconds = sum(m["seconds"] for m in per_voice) / len(per_voice)

@@ -23,7 +23,7 @@ class UserError(Exception):
     def message(self) -> str:
         where = f"{self.path}: " if self.path else ""
         advice = f" {self.fix}" if self.fix else ""
-        return f"{where}{self.problem}.{advice}".replace("..", ".")
+        return f"{where}{self.problem.rstrip('.')}.{advice}"
 
 
 class ProjectFileError(UserError):

@@ -275,6 +275,8 @@ class Diagnostics:
     stage_durations_ms: dict[str, float] = field(default_factory=dict)
     issues: list[ValidationIssue] = field(default_factory=list)
     engines: dict[str, str] = field(default_factory=dict)
+    #: the input hash each stage last completed with; the pipeline re-runs a stage when it changes
+    stage_keys: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -17,8 +17,9 @@ from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
 T = TypeVar("T")
 
-#: Times, durations and other numbers above this are rejected (a day-long media is already absurd).
-MAX_NUMBER = 1e9
+#: Numbers above this are rejected. It must hold file sizes (bytes) and modification times (Unix
+#: seconds, 1.8e9 in 2027) that MediaInfo stores, so it is far above any time on a media timeline.
+MAX_NUMBER = 1e13
 #: Strings longer than this are rejected: a subtitle is short and an embedding is a list of numbers.
 MAX_STRING = 100_000
 MAX_ITEMS = 1_000_000
@@ -43,10 +44,17 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+@cache
+def _field_keys(cls: type) -> tuple[tuple[str, str], ...]:
+    return tuple((f.name, camel(f.name)) for f in dataclasses.fields(cls))
+
+
 def to_dict(obj: Any) -> Any:
     """Dataclasses to dicts with camelCase keys; lists and dicts recursively; floats kept finite."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {camel(f.name): to_dict(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if obj is None or isinstance(obj, str | bool | int):
+        return obj
+    if hasattr(type(obj), "__dataclass_fields__"):
+        return {key: to_dict(getattr(obj, name)) for name, key in _field_keys(type(obj))}
     if isinstance(obj, list | tuple):
         return [to_dict(item) for item in obj]
     if isinstance(obj, dict):

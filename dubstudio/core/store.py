@@ -57,6 +57,10 @@ Migration = Callable[[dict[str, Any]], dict[str, Any]]
 MIGRATIONS: dict[int, Migration] = {}
 
 
+class NewerProjectError(ProjectFileError):
+    """The file was written by a newer DubStudio with a format this version does not know."""
+
+
 class DamagedProjectError(ProjectFileError):
     """project.json cannot be loaded but project.json.bak (the previous save) can."""
 
@@ -92,7 +96,7 @@ def resolve_inside(project_dir: str | Path, relative: str) -> Path:
     elif PurePosixPath(relative).is_absolute() or PureWindowsPath(relative).drive:
         problem = "is absolute; paths inside a project are relative to its folder"
     elif ".." in PurePosixPath(relative).parts:
-        problem = "contains '..'; paths must stay inside the project folder"
+        problem = "climbs to a parent folder; paths must stay inside the project folder"
     if not problem:
         candidate = (root / relative).resolve()
         if candidate != root and root not in candidate.parents:
@@ -227,7 +231,7 @@ def _parse_document(raw: bytes) -> Project:
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
         raise SchemaError("schemaVersion", f"expected a whole number, got {version!r}")
     if version > SCHEMA_VERSION:
-        raise ProjectFileError(
+        raise NewerProjectError(
             f"the project was made by a newer DubStudio (file format {version}, this version reads up "
             f"to {SCHEMA_VERSION})",
             fix="Update DubStudio to open it.",
@@ -291,7 +295,8 @@ def _read_project_file(file: Path, project_dir: Path) -> Project:
         raw = file.read_bytes()
     except FileNotFoundError:
         raise ProjectFileError(
-            "the file does not exist", path=file, fix="Open a folder that DubStudio created (it holds project.json)."
+            "the file does not exist", path=file,
+            fix="Open a folder that DubStudio created (it holds project.json).",
         ) from None
     except OSError as exc:
         raise ProjectFileError(f"the file cannot be read ({exc.strerror})", path=file) from None
@@ -300,7 +305,7 @@ def _read_project_file(file: Path, project_dir: Path) -> Project:
         _check_clip_paths(project, project_dir)
     except ProjectFileError as exc:
         if exc.path is None:
-            raise ProjectFileError(exc.problem, path=file, fix=exc.fix) from None
+            raise type(exc)(exc.problem, path=file, fix=exc.fix) from None
         raise
     except SchemaError as exc:
         raise ProjectFileError(
@@ -361,14 +366,15 @@ def load_project(project_dir: str | Path, *, use_backup: bool = False) -> Projec
     folder = Path(project_dir)
     if not folder.is_dir():
         raise ProjectFileError(
-            "the project folder does not exist", path=folder, fix="Choose an existing DubStudio project folder."
+            "the project folder does not exist", path=folder,
+            fix="Choose an existing DubStudio project folder.",
         )
     main_file = folder / (BACKUP_FILE if use_backup else PROJECT_FILE)
     try:
         return _read_project_file(main_file, folder)
     except ProjectFileError as exc:
         backup = folder / BACKUP_FILE
-        if use_backup or not backup.exists():
+        if use_backup or isinstance(exc, NewerProjectError) or not backup.exists():
             raise
         try:
             _read_project_file(backup, folder)

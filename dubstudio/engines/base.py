@@ -114,6 +114,8 @@ class Voice:
     pitch_hz: float | None = None
     embedding: list[float] = field(default_factory=list)
     clones: bool = False  # speaks with a reference speaker's timbre (XTTS)
+    #: language → caveat where the voice speaks it poorly (e.g. Kokoro's German); voice matching warns
+    quality_notes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -144,4 +146,15 @@ class Synthesizer(Protocol):
         ...
 
     def synthesize(self, request: SynthesisRequest) -> SynthesizedAudio:
+        ...
+
+
+@runtime_checkable
+class Separator(Protocol):
+    """Source separation (e.g. Demucs): keeps music, effects and room tone, removes the voices."""
+
+    name: str
+
+    def separate_background(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+        """The input without its speech, same shape and rate."""
         ...

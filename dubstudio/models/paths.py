@@ -36,6 +36,7 @@ def model_dir(model_id: str) -> Path:
         raise ModelMissingError(
             f"the model '{model_id}' is not installed",
             path=folder,
-            fix=f"Run 'dubstudio models install {model_id}' (or 'make run', which installs the default models).",
+            fix=f"Run 'dubstudio models install {model_id}' "
+            "(or 'make run', which installs the default models).",
         )
     return folder

