@@ -9,7 +9,7 @@ second of speech (whitespace collapsed, punctuation counted, as `estimate_durati
 Engines: espeak-ng (subprocess, default voice of each language) and Kokoro-82M int8 ONNX run
 directly with onnxruntime on espeak-ng IPA phonemes, averaged over a female and a male voice.
 
-Run: `.venv/bin/python bench/calibrate_speech_rate.py` (about two minutes on two cores).
+Run: `.venv/bin/python bench/calibrate_speech_rate.py` (took 18 min on two busy shared cores).
 """
 
 from __future__ import annotations

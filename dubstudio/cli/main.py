@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _print_paragraph(text: str) -> None:
-    print(textwrap.fill(text, width=100), file=sys.stderr)
+    # Paths must stay whole (copyable): never split a long word or break at a hyphen inside a path.
+    print(textwrap.fill(text, width=100, break_long_words=False, break_on_hyphens=False), file=sys.stderr)
 
 
 def _write_crash_log() -> Path:

@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -32,7 +33,7 @@ import soundfile as sf
 from dubstudio.core.errors import MediaError, UserError
 from dubstudio.core.progress import CancelToken
 from dubstudio.core.project import MediaInfo
-from dubstudio.core.store import atomic_write_bytes, resolve_inside
+from dubstudio.core.store import DiskFullError, atomic_write_bytes, disk_space_errors, resolve_inside
 
 RECOGNITION_RATE = 16000
 MAX_MIX_RATE = 48000
@@ -49,6 +50,8 @@ PROBE_TIMEOUT_S = 120
 Reporter = Callable[[float, str], None]
 
 _FIX_REPLACE = "Get the file again (the copy or download may be incomplete) or convert it with another tool."
+#: how ffmpeg reports a full disk or a file-size limit on its output
+_FFMPEG_NO_SPACE = ("No space left on device", "File too large", "Disk quota exceeded")
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,7 @@ def extract_audio(
         "-rf64", "auto", "-f", "wav", "-progress", "pipe:1", "-nostats", temp_name,
     ]
     try:
-        _run_ffmpeg(command, source, info.duration, progress, cancel)
+        _run_ffmpeg(command, source, info.duration, progress, cancel, target)
         decoded = sf.info(temp_name).duration
         claimed = probed.audio_duration
         if claimed is not None and decoded < claimed - TRUNCATION_TOLERANCE_S:
@@ -219,9 +222,18 @@ def extract_audio(
 
 
 def _run_ffmpeg(
-    command: list[str], source: Path, duration: float, progress: Reporter | None, cancel: CancelToken | None
+    command: list[str],
+    source: Path,
+    duration: float,
+    progress: Reporter | None,
+    cancel: CancelToken | None,
+    output: Path,
 ) -> None:
-    """Run ffmpeg, reporting `-progress` output and stopping it when `cancel` is set."""
+    """Run ffmpeg, reporting `-progress` output and stopping it when `cancel` is set.
+
+    A full disk (or a file-size limit, which kills ffmpeg with SIGXFSZ) is a DiskFullError naming
+    `output`, not a problem with the source.
+    """
     with tempfile.TemporaryFile() as stderr, subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True
     ) as process:
@@ -238,6 +250,11 @@ def _run_ffmpeg(
         if process.returncode != 0:
             stderr.seek(0)
             details = _last_line(stderr.read().decode("utf-8", "replace"))
+            file_size_limit = getattr(signal, "SIGXFSZ", None)
+            if any(text in details for text in _FFMPEG_NO_SPACE) or (
+                file_size_limit is not None and process.returncode == -file_size_limit
+            ):
+                raise DiskFullError(output)
             raise MediaError(f"the audio could not be decoded ({details})", path=source, fix=_FIX_REPLACE)
 
 
@@ -286,8 +303,45 @@ def load_wav(path: str | Path) -> tuple[np.ndarray, int]:
     return audio, rate
 
 
+class _KeepWriteError:
+    """The file object soundfile writes through, keeping a write's OSError for `write_wav` to raise.
+
+    libsndfile calls `write` from C; an exception raised there would only be printed as an
+    "ignored" traceback and the WAV silently cut short. Returning 0 makes libsndfile stop instead.
+    """
+
+    def __init__(self, handle) -> None:
+        self.handle = handle
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        if self.error is None:
+            view = memoryview(data)
+            written = 0
+            try:
+                while written < len(view):  # a raw file may write part of the data
+                    written += self.handle.write(view[written:])
+            except OSError as exc:
+                self.error = exc
+                return 0
+            return written
+        return 0
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        return self.handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.handle.tell()
+
+    def read(self, size: int = -1) -> bytes:
+        return self.handle.read(size)
+
+
 def write_wav(path: str | Path, audio: np.ndarray, rate: int, subtype: str = "PCM_16") -> None:
-    """Write a WAV atomically (temp file + rename). Use `subtype="FLOAT"` to keep headroom above 0 dBFS."""
+    """Write a WAV atomically (temp file + rename). Use `subtype="FLOAT"` to keep headroom above 0 dBFS.
+
+    A full disk raises DiskFullError naming `path`.
+    """
     samples = np.asarray(audio, dtype=np.float32)
     if samples.ndim not in (1, 2):
         raise ValueError(f"audio must be (frames,) or (frames, channels), got shape {samples.shape}")
@@ -299,9 +353,15 @@ def write_wav(path: str | Path, audio: np.ndarray, rate: int, subtype: str = "PC
     container = "RF64" if samples.shape[0] * channels * bytes_per_sample > 2**32 - 2**20 else "WAV"
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            sf.write(handle, samples, rate, subtype=subtype, format=container)
-            handle.flush()
+        with disk_space_errors(target), os.fdopen(fd, "wb", buffering=0) as handle:
+            writer = _KeepWriteError(handle)
+            try:
+                sf.write(writer, samples, rate, subtype=subtype, format=container)
+            except Exception:  # soundfile reports a short write as LibsndfileError or AssertionError
+                if writer.error is None:
+                    raise
+            if writer.error is not None:
+                raise writer.error
             os.fsync(handle.fileno())
         os.replace(temp_name, target)
     finally:

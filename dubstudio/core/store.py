@@ -23,16 +23,17 @@ sorted segments, existing speakers, clip paths inside the folder). No pickle, no
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from dubstudio.core.errors import ProjectFileError
+from dubstudio.core.errors import ProjectFileError, UserError
 from dubstudio.core.project import Project
 from dubstudio.core.schema import SchemaError, from_dict, to_dict
 
@@ -113,6 +114,33 @@ def resolve_inside(project_dir: str | Path, relative: str) -> Path:
 # ---------------------------------------------------------------------------------------------
 # atomic writing
 
+#: "No space left on device", "Disk quota exceeded" and "File too large" (a file-size limit): the
+#: user's remedy is the same for all three.
+NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+class DiskFullError(UserError):
+    """A write failed for lack of space (or a file-size limit) on the target's file system."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(
+            f"not enough disk space to write {Path(path).name}",
+            path=path,
+            fix="Free some disk space or choose another folder, then try again.",
+        )
+
+
+@contextlib.contextmanager
+def disk_space_errors(path: str | Path) -> Iterator[None]:
+    """Turn an OSError meaning "no space" while writing `path` into a DiskFullError naming it."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in NO_SPACE_ERRNOS:
+            raise DiskFullError(path) from None
+        raise
+
+
 
 def _fsync_dir(folder: Path) -> None:
     """Make a rename durable. Windows cannot open a directory, and there renames are durable anyway."""
@@ -150,7 +178,8 @@ def _keep_backup(target: Path, backup: Path) -> None:
 def atomic_write_bytes(target: str | Path, data: bytes, *, backup: Path | None = None) -> None:
     """Write `data` to `target` so that a crash leaves either the old or the new content.
 
-    With `backup`, the previous `target` (if any) becomes `backup` just before the switch.
+    With `backup`, the previous `target` (if any) becomes `backup` just before the switch. A full
+    disk raises DiskFullError (a UserError naming `target`).
     """
     target = Path(target)
     folder = target.parent
@@ -158,12 +187,13 @@ def atomic_write_bytes(target: str | Path, data: bytes, *, backup: Path | None =
     _remove_stale_temp_files(folder, prefix)
     fd, temp_name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if backup is not None and target.exists():
-            _keep_backup(target, backup)
+        with disk_space_errors(target):
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if backup is not None and target.exists():
+                _keep_backup(target, backup)
         os.replace(temp_name, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -50,8 +50,12 @@ class _FCM(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(1, m_channels, 3, stride=1, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(m_channels)
-        self.layer1 = nn.Sequential(_BasicResBlock(m_channels, m_channels, 2), _BasicResBlock(m_channels, m_channels))
-        self.layer2 = nn.Sequential(_BasicResBlock(m_channels, m_channels, 2), _BasicResBlock(m_channels, m_channels))
+        self.layer1 = nn.Sequential(
+            _BasicResBlock(m_channels, m_channels, 2), _BasicResBlock(m_channels, m_channels)
+        )
+        self.layer2 = nn.Sequential(
+            _BasicResBlock(m_channels, m_channels, 2), _BasicResBlock(m_channels, m_channels)
+        )
         self.conv2 = nn.Conv2d(m_channels, m_channels, 3, stride=(2, 1), padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(m_channels)
         self.out_channels = m_channels * (feat_dim // 8)
@@ -64,14 +68,18 @@ class _FCM(nn.Module):
 
 
 def _batchnorm_relu(channels: int) -> nn.Sequential:
-    return nn.Sequential(OrderedDict([("batchnorm", nn.BatchNorm1d(channels)), ("relu", nn.ReLU(inplace=True))]))
+    return nn.Sequential(
+        OrderedDict([("batchnorm", nn.BatchNorm1d(channels)), ("relu", nn.ReLU(inplace=True))])
+    )
 
 
 class _TDNNLayer(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int) -> None:
         super().__init__()
         padding = (kernel_size - 1) // 2
-        self.linear = nn.Conv1d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False)
+        self.linear = nn.Conv1d(
+            in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False
+        )
         self.nonlinear = _batchnorm_relu(out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -104,7 +112,9 @@ class _CAMLayer(nn.Module):
 
 
 class _CAMDenseTDNNLayer(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int, bn_channels: int, kernel_size: int, dilation: int):
+    def __init__(
+        self, in_channels: int, out_channels: int, bn_channels: int, kernel_size: int, dilation: int
+    ):
         super().__init__()
         self.nonlinear1 = _batchnorm_relu(in_channels)
         self.linear1 = nn.Conv1d(in_channels, bn_channels, 1, bias=False)
@@ -116,7 +126,9 @@ class _CAMDenseTDNNLayer(nn.Module):
 
 
 class _CAMDenseTDNNBlock(nn.ModuleList):
-    def __init__(self, num_layers: int, in_channels: int, growth: int, bn_channels: int, kernel: int, dilation: int):
+    def __init__(
+        self, num_layers: int, in_channels: int, growth: int, bn_channels: int, kernel: int, dilation: int
+    ):
         super().__init__()
         for i in range(num_layers):
             layer = _CAMDenseTDNNLayer(in_channels + i * growth, growth, bn_channels, kernel, dilation)
@@ -149,7 +161,9 @@ class _DenseLayer(nn.Module):
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
         self.linear = nn.Conv1d(in_channels, out_channels, 1, bias=False)
-        self.nonlinear = nn.Sequential(OrderedDict([("batchnorm", nn.BatchNorm1d(out_channels, affine=False))]))
+        self.nonlinear = nn.Sequential(
+            OrderedDict([("batchnorm", nn.BatchNorm1d(out_channels, affine=False))])
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.nonlinear(self.linear(x.unsqueeze(-1)).squeeze(-1))
@@ -167,7 +181,9 @@ class CAMPPlus(nn.Module):
         )
         channels = init_channels
         for i, (num_layers, kernel_size, dilation) in enumerate([(12, 3, 1), (24, 3, 2), (16, 3, 2)]):
-            block = _CAMDenseTDNNBlock(num_layers, channels, growth_rate, bn_size * growth_rate, kernel_size, dilation)
+            block = _CAMDenseTDNNBlock(
+                num_layers, channels, growth_rate, bn_size * growth_rate, kernel_size, dilation
+            )
             self.xvector.add_module(f"block{i + 1}", block)
             channels += num_layers * growth_rate
             self.xvector.add_module(f"transit{i + 1}", _TransitLayer(channels, channels // 2))

@@ -33,11 +33,11 @@ from dubstudio.models.paths import model_dir
 # pyannote.audio 4 sends usage metrics to its servers unless told not to; DubStudio runs offline.
 os.environ["PYANNOTE_METRICS_ENABLED"] = "false"
 
-from pyannote.audio import Audio, Inference, Model  # noqa: E402
-from pyannote.audio.core.pipeline import Pipeline  # noqa: E402
-from pyannote.audio.pipelines.clustering import AgglomerativeClustering  # noqa: E402
-from pyannote.audio.pipelines.speaker_diarization import SpeakerDiarization  # noqa: E402
-from pyannote.pipeline.parameter import ParamDict, Uniform  # noqa: E402
+from pyannote.audio import Audio, Inference, Model
+from pyannote.audio.core.pipeline import Pipeline
+from pyannote.audio.pipelines.clustering import AgglomerativeClustering
+from pyannote.audio.pipelines.speaker_diarization import SpeakerDiarization
+from pyannote.pipeline.parameter import ParamDict, Uniform
 
 #: centroid-linkage distance between unit embeddings (≈ cosine 0.5), tuned on the sample call
 DEFAULT_CLUSTER_THRESHOLD = 1.0
@@ -70,7 +70,9 @@ class CamPlusSpeakerEmbedding:
             if cached is None or not torch.equal(cached[0], waveform):
                 cached = (waveform, fbank(waveform[0]))
             features = cached[1]
-            frame_mask = mask[(torch.arange(len(features)) * len(mask) // len(features)).clamp(max=len(mask) - 1)]
+            frame_mask = mask[
+                (torch.arange(len(features)) * len(mask) // len(features)).clamp(max=len(mask) - 1)
+            ]
             selected = features[frame_mask > 0.5]
             if len(selected) >= self.embedder.min_frames:
                 embeddings[index] = self.embedder.embed_features(selected)
@@ -102,7 +104,11 @@ class OfflineSpeakerDiarization(SpeakerDiarization):
         self.der_variant = {"collar": 0.0, "skip_overlap": False}
         duration = segmentation.specifications.duration
         self._segmentation = Inference(
-            segmentation, duration=duration, step=segmentation_step * duration, skip_aggregation=True, batch_size=8
+            segmentation,
+            duration=duration,
+            step=segmentation_step * duration,
+            skip_aggregation=True,
+            batch_size=8,
         )
         self.segmentation = ParamDict(min_duration_off=Uniform(0.0, 1.0))
         self._embedding = embedding
@@ -113,7 +119,11 @@ class OfflineSpeakerDiarization(SpeakerDiarization):
     def default_parameters(self) -> dict[str, Any]:
         return {
             "segmentation": {"min_duration_off": 0.0},
-            "clustering": {"method": "centroid", "min_cluster_size": 12, "threshold": DEFAULT_CLUSTER_THRESHOLD},
+            "clustering": {
+                "method": "centroid",
+                "min_cluster_size": 12,
+                "threshold": DEFAULT_CLUSTER_THRESHOLD,
+            },
         }
 
 
@@ -146,7 +156,9 @@ class PyannoteDiarizer:
         self.device = resolve_device(device)
         self.chunk_seconds = chunk_seconds
         self.match_threshold = match_threshold
-        self.embedder = CamPlusEmbedder(model_dir("campplus-sv-zh-en") / "campplus_cn_en_common.pt", self.device)
+        self.embedder = CamPlusEmbedder(
+            model_dir("campplus-sv-zh-en") / "campplus_cn_en_common.pt", self.device
+        )
         self.pipeline: Pipeline
         if pipeline_path:
             self.pipeline = self._official_pipeline(Path(pipeline_path))
@@ -209,15 +221,20 @@ class PyannoteDiarizer:
                     # running speech-weighted mean: long media refines each speaker's voiceprint
                     weight = speech_seconds.get(target, 0.0)
                     previous = embeddings.get(target, np.zeros_like(local_embeddings[label]))
-                    embeddings[target] = unit(previous * weight + local_embeddings[label] * local_speech[label])
+                    embeddings[target] = unit(
+                        previous * weight + local_embeddings[label] * local_speech[label]
+                    )
                 speech_seconds[target] = speech_seconds.get(target, 0.0) + local_speech.get(label, 0.0)
             turns.extend(
-                SpeakerTurn(t.start + offset, t.end + offset, mapping[t.speaker] or t.speaker) for t in local_turns
+                SpeakerTurn(t.start + offset, t.end + offset, mapping[t.speaker] or t.speaker)
+                for t in local_turns
             )
             if progress is not None:
                 progress(ProgressEvent("diarization", end / total))
         turns.sort(key=lambda t: (t.start, t.end))
-        return Diarization(turns=turns, embeddings={label: e.astype(np.float32) for label, e in embeddings.items()})
+        return Diarization(
+            turns=turns, embeddings={label: e.astype(np.float32) for label, e in embeddings.items()}
+        )
 
     def _diarize_window(
         self,
@@ -227,8 +244,13 @@ class PyannoteDiarizer:
         report: Callable[[float], None],
         cancel: CancelToken | None,
     ) -> list[SpeakerTurn]:
-        def hook(step: str, _artefact: Any, file: Any = None, total: int | None = None,
-                 completed: int | None = None) -> None:
+        def hook(
+            step: str,
+            _artefact: Any,
+            file: Any = None,
+            total: int | None = None,
+            completed: int | None = None,
+        ) -> None:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             if total and completed is not None:
@@ -236,7 +258,11 @@ class PyannoteDiarizer:
                 share = (0.0, 0.2) if step == "segmentation" else (0.2, 0.8)
                 report(share[0] + share[1] * completed / total)
 
-        file = {"waveform": torch.from_numpy(window).unsqueeze(0), "sample_rate": RECOGNITION_RATE, "uri": "media"}
+        file = {
+            "waveform": torch.from_numpy(window).unsqueeze(0),
+            "sample_rate": RECOGNITION_RATE,
+            "uri": "media",
+        }
         output = self.pipeline(
             file, min_speakers=min_speakers or None, max_speakers=max_speakers or None, hook=hook
         )
@@ -259,7 +285,7 @@ class PyannoteDiarizer:
             for span_start, span_end in longest_first:
                 if used >= _EMBEDDING_SECONDS:
                     break
-                piece = audio[int(span_start * RECOGNITION_RATE):int(span_end * RECOGNITION_RATE)]
+                piece = audio[int(span_start * RECOGNITION_RATE) : int(span_end * RECOGNITION_RATE)]
                 if len(piece) >= RECOGNITION_RATE // 2:
                     features.append(fbank(piece))
                     used += len(piece) / RECOGNITION_RATE
@@ -269,9 +295,7 @@ class PyannoteDiarizer:
         return embeddings, seconds
 
 
-def _window_reporter(
-    progress: ProgressCallback | None, base: float, span: float
-) -> Callable[[float], None]:
+def _window_reporter(progress: ProgressCallback | None, base: float, span: float) -> Callable[[float], None]:
     def report(fraction: float) -> None:
         if progress is not None and math.isfinite(fraction):
             progress(ProgressEvent("diarization", base + span * min(1.0, max(0.0, fraction))))

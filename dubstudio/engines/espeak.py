@@ -25,7 +25,7 @@ _DEFAULT_WPM = 175
 _DEFAULT_PITCH = 50
 _DEFAULT_AMPLITUDE = 100
 #: two of each gender per language, so distinct speakers can get distinct voices
-_VARIANTS: tuple[tuple[str, str], ...] = (("m3", "male"), ("f3", "female"), ("m1", "male"), ("f4", "female"))
+_VARIANTS: tuple[tuple[str, str], ...] = (("m3", "male"), ("f3", "female"), ("m4", "male"), ("f4", "female"))
 #: the espeak-ng voice used for a bare ISO 639-1 code where espeak has no voice of that exact name
 _PREFERRED: dict[str, str] = {"en": "en-us", "fr": "fr-fr", "pt": "pt-br"}
 

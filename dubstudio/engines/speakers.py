@@ -21,8 +21,11 @@ def exclusive_spans(turns: Sequence[SpeakerTurn]) -> dict[str, list[tuple[float,
     """Per speaker, the parts of their turns where nobody else is speaking."""
     spans: dict[str, list[tuple[float, float]]] = {}
     for turn in turns:
-        others = sorted((o.start, o.end) for o in turns if o.speaker != turn.speaker and o.end > turn.start
-                        and o.start < turn.end)
+        others = sorted(
+            (o.start, o.end)
+            for o in turns
+            if o.speaker != turn.speaker and o.end > turn.start and o.start < turn.end
+        )
         cursor = turn.start
         pieces = []
         for other_start, other_end in others:

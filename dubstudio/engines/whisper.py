@@ -71,7 +71,7 @@ def _check_audio(audio: np.ndarray) -> np.ndarray:
     samples = np.asarray(audio)
     if samples.ndim != 1 or not np.issubdtype(samples.dtype, np.floating):
         raise MediaError(
-            f"recognition needs mono float audio, got an array of shape {samples.shape} and type {samples.dtype}",
+            f"recognition needs mono float audio, got shape {samples.shape} and type {samples.dtype}",
             fix="Decode the media to 16 kHz mono float32 first.",
         )
     if not np.all(np.isfinite(samples)):
@@ -149,7 +149,9 @@ class FasterWhisperTranscriber:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             chunk_offset = offset + start / RECOGNITION_RATE
-            pieces, info = self.model.transcribe(samples[start:end], language=detected, **self.decode_options())
+            pieces, info = self.model.transcribe(
+                samples[start:end], language=detected, **self.decode_options()
+            )
             if detected is None:
                 # later chunks keep the language of the first one: a dub has one source language
                 detected, probability = info.language, float(info.language_probability)

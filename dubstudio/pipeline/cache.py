@@ -45,8 +45,10 @@ class StageCache:
         folder = self.root / stage
         folder.mkdir(parents=True, exist_ok=True)
         payload = json.dumps(to_dict(data), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        atomic_write_bytes(self.path(stage, key), payload)
-        entries = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-        for old in entries[KEEP_PER_STAGE:]:
+        target = self.path(stage, key)
+        atomic_write_bytes(target, payload)
+        others = [p for p in folder.glob("*.json") if p != target]
+        others.sort(key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in others[KEEP_PER_STAGE - 1 :]:
             with contextlib.suppress(OSError):
                 old.unlink()

@@ -55,6 +55,7 @@ from dubstudio.core.store import create_project_dir, save_project
 from dubstudio.core.subtitles import import_subtitles
 from dubstudio.engines.factory import Engines
 from dubstudio.pipeline.cache import StageCache, input_hash
+from dubstudio.pipeline.export import ExportResult, export_project
 from dubstudio.stages.validation import ValidationReport, validate
 
 #: per-cue stages: they can run for a selection of cues
@@ -253,10 +254,8 @@ class Pipeline:
         *,
         progress: ProgressCallback = ignore_progress,
         cancel: CancelToken | None = None,
-    ):
-        """Write subtitles, dub, mix and muxed video (see `pipeline.export`); returns ExportResult."""
-        from dubstudio.pipeline.export import export_project
-
+    ) -> ExportResult:
+        """Write subtitles, dub, mix and muxed video into `out_dir` (default: the project folder)."""
         return export_project(
             self.project,
             self.project_dir,

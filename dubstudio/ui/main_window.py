@@ -36,7 +36,7 @@ from dubstudio.core import store
 from dubstudio.core.errors import ProjectFileError, UserError
 from dubstudio.core.media import MIX_WAV
 from dubstudio.core.progress import CancelToken, ProgressCallback
-from dubstudio.core.project import Project, Settings
+from dubstudio.core.project import Project
 from dubstudio.ui import commands
 from dubstudio.ui.dialogs.error import show_error
 from dubstudio.ui.dialogs.recovery import DISCARD, RECOVER, ask_recovery
@@ -512,13 +512,19 @@ class MainWindow(QMainWindow):
         self.doc.set_dirty(dirty)
         self._load_media()
         self.timeline.canvas.clip_peaks.clear()
-        self.timeline.canvas.zoom_to_fit()
+        QTimer.singleShot(0, self._initial_zoom)
         if project.segments:
-            self.timeline.canvas.px_per_s = max(self.timeline.canvas.width() / 60.0, 1.0)
             self.doc.select(project.segments[0].id)
         self._start_peaks()
         self._load_voice_catalog()
         self._update_title()
+
+    def _initial_zoom(self) -> None:
+        """Show the whole media when short, else the first minute (once the layout has its size)."""
+        canvas = self.timeline.canvas
+        canvas.px_per_s = max(canvas.width() / min(canvas.duration, 60.0), 0.05)
+        canvas.view_start = -1.0
+        canvas.set_view_start(0.0)
 
     def _load_media(self) -> None:
         project, folder = self.doc.project, self.doc.project_dir
@@ -750,12 +756,12 @@ class MainWindow(QMainWindow):
 
     def start_new_project(self, request: Any) -> bool:
         """Create the project folder and run the whole pipeline on it in the background."""
-        from dubstudio.pipeline.orchestrator import Pipeline
-
         self.undo_stack.clear()
         self._new_project_dir = request.project_dir
 
         def job(progress: ProgressCallback, cancel: CancelToken, done: StageDone) -> Any:
+            from dubstudio.pipeline.orchestrator import Pipeline
+
             pipeline = Pipeline.create(
                 request.media,
                 request.project_dir,
@@ -813,11 +819,11 @@ class MainWindow(QMainWindow):
         """Place the current takes on the timeline (dub) and over the ducked original (mix) for playback."""
         if not self.doc.is_open:
             return False
-        from dubstudio.ui.preview import render_preview
-
         snapshot, folder = copy.deepcopy(self.doc.project), self.doc.project_dir
 
         def job(progress: ProgressCallback, cancel: CancelToken, _done: StageDone) -> Any:
+            from dubstudio.ui.preview import render_preview
+
             return render_preview(folder, snapshot, folder / PREVIEW_DIR, progress=progress, cancel=cancel)
 
         return self._start_job("preview", job, owns_project=False)

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from dubstudio.core.errors import Cancelled
 from dubstudio.core.progress import CancelToken, ProgressCallback, ProgressEvent
@@ -113,7 +113,8 @@ class JobRunner(QObject):
         worker.completed.connect(self._on_completed)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
-        worker.finished.connect(thread.quit)
+        # quit() is thread-safe; a direct call lets wait() on the GUI thread return without the event loop
+        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         thread.finished.connect(self._cleanup)
         self._thread, self._worker = thread, worker
         thread.start()

@@ -148,8 +148,12 @@ def test_editing_one_transcript_redoes_only_that_cue(finished, tmp_path, engines
     pipeline.run()
 
     assert pipeline.last_run["translation"] == "partial" and pipeline.last_run["synthesis"] == "partial"
+    # stages return new Segment objects: look the cues up again
+    edited = project.segment(edited.id)
     assert edited.translated_text != old_translation and edited.clip.path != old_clip
-    assert [(s.translated_text, s.clip.path) for s in others] == other_texts
+    assert [
+        (project.segment(s.id).translated_text, project.segment(s.id).clip.path) for s in others
+    ] == other_texts
     for segment in others:
         path = clip_files[segment.id]
         assert (path.stat().st_mtime_ns, path.read_bytes()) == stamps[segment.id]
@@ -174,6 +178,7 @@ def test_resynthesize_renders_that_cue_again_and_nothing_else(finished, tmp_path
         s.id: (pipeline.project_dir / s.clip.path).stat().st_mtime_ns for s in pipeline.project.segments
     }
     pipeline.resynthesize([target.id])
+    target = pipeline.project.segment(target.id)
     assert pipeline.last_run["synthesis"] == "partial"
     assert (pipeline.project_dir / target.clip.path).stat().st_mtime_ns > stamps[target.id]
     for segment in others:

@@ -59,7 +59,7 @@ def test_fields_set_and_stage_two_facts_untouched(dialogue, spanish):
         assert after.translated_text and after.translated_text == after.tts_text
         assert after.tts_language == "es"
         assert all(issue.stage == "translation" and issue.subtitle_id == after.id for issue in after.issues)
-    assert spanish[2].translated_text == "La radio dijo las carreteras están cerradas."
+    assert spanish[2].translated_text == "La radio dijo que las carreteras están cerradas."
 
 
 def test_glossary_is_enforced(spanish):

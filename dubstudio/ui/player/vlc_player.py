@@ -98,7 +98,7 @@ class VlcPlayer(PlayerBase):
     def _finish_pending_seek(self) -> None:
         if self._pending_seek is None:
             return
-        if self._video.get_state() not in _STARTED:
+        if self._video.get_state() not in _STARTED or self._video.get_length() <= 0:
             QTimer.singleShot(100, self._finish_pending_seek)
             return
         self._video.set_time(round(self._pending_seek * 1000))

@@ -22,8 +22,8 @@ from dubstudio.ui.segments.proxy import ALL, FLAGGED, SPEAKER_PREFIX, STALE, Seg
 
 _WIDTHS = {
     Column.NUMBER: 52,
-    Column.START: 92,
-    Column.END: 92,
+    Column.START: 104,
+    Column.END: 104,
     Column.SPEAKER: 96,
     Column.ORIGINAL: 300,
     Column.TRANSLATION: 300,

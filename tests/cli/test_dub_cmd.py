@@ -1,0 +1,152 @@
+"""`dubstudio dub` as a user runs it: a subprocess on the bundled sample video, every output checked
+on the real files (ffprobe, pysubs2, soundfile, pyloudnorm)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyloudnorm
+import pysubs2
+import pytest
+import soundfile as sf
+
+from dubstudio.core.dsp import resample
+from dubstudio.core.media import load_wav
+from dubstudio.core.store import load_project
+from dubstudio.pipeline.mix import true_peak_db
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "resources" / "sample" / "dialogue.mp4"
+
+
+def _dub(*args: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dubstudio", "dub", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def _streams(path: Path) -> list[dict]:
+    probe = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(probe.stdout)["streams"]
+
+
+@pytest.fixture(scope="module")
+def dubbed(tmp_path_factory) -> Path:
+    if not SAMPLE.is_file():
+        pytest.fail(f"the bundled sample {SAMPLE} is missing (resources/sample/make_sample.py makes it)")
+    out = tmp_path_factory.mktemp("dub") / "sample"
+    result = _dub(SAMPLE, "--to", "es", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return out
+
+
+@pytest.mark.slow
+def test_dub_writes_the_project_and_subtitles(dubbed):
+    project = load_project(dubbed)
+    assert project.source_language == "en" and project.target_language == "es"
+    assert len(project.speakers) >= 2 and len(project.segments) >= 8
+    for segment in project.segments:
+        assert segment.original_text and segment.translated_text and segment.tts_text
+        assert segment.voice_id and segment.clip is not None
+        assert segment.clip.start == segment.start
+    for name in (
+        "source.srt",
+        "target.srt",
+        "exports/source.vtt",
+        "exports/target.ass",
+        "exports/target.vtt",
+    ):
+        subs = pysubs2.load(str(dubbed / name))
+        assert len(subs) == len([s for s in project.segments if s.original_text.strip()])
+    target = pysubs2.load(str(dubbed / "target.srt"))
+    assert target[0].start == round(project.segments[0].start * 1000)
+    assert target[0].plaintext.strip() == project.segments[0].translated_text.strip()
+
+
+@pytest.mark.slow
+def test_dub_wav_is_sample_exact_on_the_source_timeline(dubbed):
+    project = load_project(dubbed)
+    source, rate = load_wav(dubbed / "audio" / "mix.wav")
+    dub, dub_rate = load_wav(dubbed / "dub.wav")
+    assert dub_rate == rate and len(dub) == len(source)  # exactly the source's duration in samples
+    assert abs(len(dub) / rate - project.media.duration) < 0.05
+    for segment in project.segments[:4]:
+        clip, clip_rate = load_wav(dubbed / segment.clip.path)
+        placed = resample(clip, clip_rate, rate)
+        start = round(segment.clip.start * rate)
+        margin = 200
+        window = dub[start - margin : start + len(placed) + margin]
+        correlation = np.correlate(window, placed, mode="valid")
+        assert int(np.argmax(correlation)) == margin
+
+
+@pytest.mark.slow
+def test_mix_matches_source_loudness_and_is_true_peak_safe(dubbed):
+    source, rate = sf.read(dubbed / "audio" / "mix.wav")
+    mix, mix_rate = sf.read(dubbed / "mix.wav")
+    assert mix_rate == rate and mix.shape == source.shape
+    meter = pyloudnorm.Meter(rate)
+    assert meter.integrated_loudness(mix) == pytest.approx(meter.integrated_loudness(source), abs=1.0)
+    assert true_peak_db(mix.astype(np.float32)) <= -0.9  # 16-bit rounding on top of -1 dBTP
+    mp3 = _streams(dubbed / "exports" / "mix.mp3")
+    assert mp3[0]["codec_name"] == "mp3"
+
+
+@pytest.mark.slow
+def test_muxed_video_has_the_video_copied_and_two_tagged_audio_tracks(dubbed):
+    video = dubbed / "dialogue.dubbed.mp4"
+    streams = _streams(video)
+    source_video = next(s for s in _streams(SAMPLE) if s["codec_type"] == "video")
+    videos = [s for s in streams if s["codec_type"] == "video"]
+    audios = [s for s in streams if s["codec_type"] == "audio"]
+    assert len(videos) == 1 and videos[0]["codec_name"] == source_video["codec_name"]
+    assert videos[0]["nb_frames"] == source_video["nb_frames"]  # copied, not re-encoded
+    assert [a["tags"]["language"] for a in audios] == ["spa", "eng"]
+    assert audios[0]["disposition"]["default"] == 1 and audios[1]["disposition"]["default"] == 0
+    decoded = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(video), "-map", "0:a:0", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert decoded.returncode == 0 and not decoded.stderr.strip()  # playable
+
+
+@pytest.mark.slow
+def test_a_second_run_resumes_and_skips_finished_stages(dubbed):
+    before = load_project(dubbed)
+    result = _dub(SAMPLE, "--to", "es", "--out", dubbed)
+    assert result.returncode == 0, result.stderr
+    after = load_project(dubbed)
+    assert [s.clip.path for s in after.segments] == [s.clip.path for s in before.segments]
+    assert after.diagnostics.stage_keys == before.diagnostics.stage_keys | {
+        "validation": after.diagnostics.stage_keys["validation"]
+    }
+    assert "Resuming" in result.stderr
+
+
+def test_a_missing_input_is_one_paragraph_and_exit_2(tmp_path):
+    result = _dub(tmp_path / "missing.mp4", "--to", "es", "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "missing.mp4" in result.stderr and result.stderr.startswith("Error:")
+
+
+def test_a_malformed_voice_option_is_a_user_error(tmp_path):
+    result = _dub(SAMPLE, "--to", "es", "--voice", "nobody", "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert "SPEAKER=VOICE" in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,105 @@
+"""The voice catalog from the installed engines, with pitch measured once and cached by version."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dubstudio.core.project import Speaker, TimeSpan
+from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice
+from dubstudio.engines.espeak import EspeakSynthesizer
+from dubstudio.engines.kokoro import KokoroSynthesizer
+from dubstudio.engines.voices import build_catalog
+
+
+class CountingSynthesizer:
+    """Delegates to a real engine and counts calls (instrumentation, not a stand-in)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name, self.version, self.native_speed = inner.name, inner.version, inner.native_speed
+        self.calls = 0
+
+    def voices(self) -> list[Voice]:
+        return self.inner.voices()
+
+    def synthesize(self, request: SynthesisRequest) -> SynthesizedAudio:
+        self.calls += 1
+        return self.inner.synthesize(request)
+
+
+@pytest.fixture(scope="module")
+def engines():
+    return CountingSynthesizer(KokoroSynthesizer()), CountingSynthesizer(EspeakSynthesizer())
+
+
+@pytest.fixture(scope="module")
+def cache_path(tmp_path_factory):
+    # shared with the voice-matching tests of the same session, so voices are measured once
+    return tmp_path_factory.getbasetemp() / "voice_catalog.json"
+
+
+@pytest.mark.slow
+def test_catalog_measures_pitch_once_and_caches_it_by_engine_version(engines, cache_path):
+    kokoro, espeak = engines
+    catalog = build_catalog([kokoro, espeak], language="es", cache_path=cache_path)
+    by_id = {v.id: v for v in catalog}
+    assert {"kokoro:jm_kumo", "kokoro:jf_alpha", "espeak:es+m3", "espeak:es+f3"} <= set(by_id)
+    assert all(v.pitch_hz for v in catalog)
+    assert by_id["kokoro:jm_kumo"].pitch_hz < 150 < by_id["kokoro:jf_alpha"].pitch_hz
+    assert by_id["espeak:es+m3"].pitch_hz < by_id["espeak:es+f3"].pitch_hz
+    stored = json.loads(cache_path.read_text())
+    assert f"kokoro@{kokoro.version}" in stored and f"espeak@{espeak.version}" in stored
+
+    calls = kokoro.calls + espeak.calls
+    again = build_catalog([kokoro, espeak], language="es", cache_path=cache_path)
+    assert kokoro.calls + espeak.calls == calls
+    assert [(v.id, v.pitch_hz) for v in again] == [(v.id, v.pitch_hz) for v in catalog]
+
+
+def test_catalog_filters_by_language_without_measuring(engines, tmp_path):
+    kokoro, espeak = engines
+    calls = kokoro.calls + espeak.calls
+    german = build_catalog([kokoro, espeak], language="de", measure=False, cache_path=tmp_path / "c.json")
+    assert {v.engine for v in german} == {"kokoro", "espeak"}
+    assert all("de" in v.languages for v in german)
+    assert build_catalog([kokoro], language="ja", measure=False, cache_path=tmp_path / "c.json") == []
+    assert kokoro.calls + espeak.calls == calls
+
+
+def test_embedder_fills_voice_embeddings(engines, tmp_path):
+    """A speaker embedder (here: a tiny spectral-centroid feature) is applied to each voice's take."""
+    import numpy as np
+
+    kokoro, _ = engines
+
+    def centroid(audio, rate):
+        spectrum = np.abs(np.fft.rfft(audio))
+        frequencies = np.fft.rfftfreq(len(audio), 1 / rate)
+        value = float((spectrum * frequencies).sum() / spectrum.sum())
+        return [value / 4000.0, 1.0]
+
+    catalog = build_catalog(
+        [kokoro], language="es", embedder=centroid, embedder_name="centroid", cache_path=tmp_path / "c.json"
+    )
+    assert all(len(v.embedding) == 2 for v in catalog)
+
+
+def test_cloning_engines_add_one_voice_per_speaker(tmp_path):
+    import json as _json
+
+    from dubstudio.engines.coqui import XttsSynthesizer
+
+    folder = tmp_path / "coqui-xtts-v2"
+    folder.mkdir()
+    (folder / "config.json").write_text(_json.dumps({"model": "xtts", "languages": ["es", "en"]}))
+    (folder / "manifest.json").write_text(_json.dumps({"id": "coqui-xtts-v2", "files": {}}))
+    speakers = [Speaker("a", reference_clips=[TimeSpan(0, 3)]), Speaker("b")]
+    catalog = build_catalog(
+        [XttsSynthesizer(folder=folder, device="cpu")],
+        language="es",
+        speakers=speakers,
+        cache_path=tmp_path / "c",
+    )
+    assert [v.id for v in catalog] == ["xtts:clone:a", "xtts:clone:b"]

@@ -1,0 +1,203 @@
+"""Synthesis + slot fitting with real engines (Kokoro, espeak-ng) and real project folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dubstudio.core.project import Project, Segment, Settings, Speaker
+from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice
+from dubstudio.engines.espeak import EspeakSynthesizer
+from dubstudio.engines.kokoro import KokoroSynthesizer
+from dubstudio.stages.synthesis import GUARD_SECONDS, fit_clip, synthesize_segments
+
+
+class CountingSynthesizer:
+    """Delegates to a real engine and counts calls (instrumentation, not a stand-in)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name, self.version, self.native_speed = inner.name, inner.version, inner.native_speed
+        self.calls = 0
+
+    def voices(self) -> list[Voice]:
+        return self.inner.voices()
+
+    def synthesize(self, request: SynthesisRequest) -> SynthesizedAudio:
+        self.calls += 1
+        return self.inner.synthesize(request)
+
+
+@pytest.fixture(scope="module")
+def speech(data_dir) -> tuple[np.ndarray, int]:
+    audio, rate = sf.read(data_dir / "en_librivox_sas_0880.wav", dtype="float32")
+    return audio, rate
+
+
+@pytest.fixture(scope="module")
+def engines():
+    return {
+        "kokoro": CountingSynthesizer(KokoroSynthesizer()),
+        "espeak": CountingSynthesizer(EspeakSynthesizer()),
+    }
+
+
+@pytest.fixture(scope="module")
+def catalog(engines) -> list[Voice]:
+    return [v for engine in engines.values() for v in engine.voices() if "es" in v.languages]
+
+
+# ---- fit_clip: a pure function on arrays -------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(slot=st.floats(0.3, 6.0), extra=st.floats(0.0, 3.0), cap=st.floats(1.0, 1.5))
+def test_fit_clip_invariants(speech, slot, extra, cap):
+    audio, rate = speech
+    fitted = fit_clip(audio, rate, slot=slot, room=slot + extra, max_speed=cap)
+    assert fitted.duration <= slot + extra + 1 / rate  # never past the room
+    assert fitted.duration >= slot - 1 / rate  # padded to at least the slot
+    assert 1.0 - 1e-6 <= fitted.speed <= cap + 1e-3  # never slowed, never above the cap
+    raw = len(audio) / rate
+    if raw / cap > slot + extra + 0.05:
+        assert fitted.overflow > 0
+    if raw <= slot:
+        assert fitted.speed == 1.0 and fitted.overflow == 0.0
+
+
+def test_short_speech_is_padded_not_slowed(speech):
+    audio, rate = speech
+    fitted = fit_clip(audio[: rate // 2], rate, slot=3.0, room=4.0)
+    assert fitted.duration == pytest.approx(3.0, abs=1e-3)
+    assert fitted.speed == 1.0 and fitted.stretch == 1.0
+    assert np.all(fitted.audio[rate:] == 0)
+
+
+def test_engine_speed_counts_toward_the_cap(speech):
+    audio, rate = speech
+    raw = len(audio) / rate
+    already_fast = audio[: int(len(audio) / 1.2)]  # as if the engine read it at 1.2×
+    fitted = fit_clip(already_fast, rate, slot=raw / 2, room=raw, max_speed=1.25, raw_duration=raw)
+    assert fitted.speed == pytest.approx(1.25, rel=0.01)
+    assert fitted.stretch == pytest.approx(1.25 / 1.2, rel=0.01)
+
+
+# ---- synthesize_segments with real engines ----------------------------------------------------
+
+
+def _project(segments: list[Segment], **settings) -> Project:
+    speakers = [Speaker("a", gender="female", median_f0=200.0, register="informal"), Speaker("b")]
+    return Project(
+        "t", target_language="es", speakers=speakers, segments=segments, settings=Settings(**settings)
+    )
+
+
+def _cues(voice: str) -> list[Segment]:
+    return [
+        Segment(
+            "c1", 0.5, 3.0, speaker_id="a", tts_text="Hola, bienvenidos a la nueva sede.", voice_id=voice
+        ),
+        Segment(
+            "c2",
+            3.2,
+            4.0,
+            speaker_id="a",
+            voice_id=voice,
+            emotion="friendly",
+            tts_text="Esta frase es demasiado larga para un hueco tan corto, de verdad que no cabe.",
+        ),
+        Segment("c3", 6.0, 9.0, speaker_id="b", tts_text="Sí.", voice_id=voice),
+        Segment("c4", 9.5, 11.0, speaker_id="b", tts_text="", voice_id=voice),
+    ]
+
+
+def _check_invariants(result: list[Segment], project_dir: Path, max_speed: float) -> None:
+    for index, segment in enumerate(result):
+        clip = segment.clip
+        if not segment.tts_text:
+            assert clip is None
+            continue
+        assert clip is not None
+        assert clip.start == segment.start
+        following = result[index + 1] if index + 1 < len(result) else None
+        if following is not None:
+            assert clip.end <= following.start - GUARD_SECONDS + 1e-3
+        assert 1.0 <= clip.speed <= max_speed + 1e-3
+        audio, rate = sf.read(project_dir / clip.path)
+        assert len(audio) / rate == pytest.approx(clip.duration, abs=2 / rate)
+
+
+@pytest.mark.slow
+def test_kokoro_takes_fit_their_slots(engines, catalog, tmp_path):
+    cues = _cues("kokoro:jf_alpha")
+    project = _project(cues)
+    result = synthesize_segments(cues, project, engines, catalog, tmp_path)
+    _check_invariants(result, tmp_path, 1.25)
+    short = result[2].clip
+    assert short.end == pytest.approx(result[2].end, abs=1e-3) and short.speed == 1.0  # padded, not slowed
+    long = result[1]
+    assert long.clip.engine_speed > 1.0 and long.clip.speed == pytest.approx(1.25, abs=0.01)
+    overflow = [i for i in long.issues if i.code == "timing_overflow"]
+    assert len(overflow) == 1 and overflow[0].stage == "synthesis"
+    assert overflow[0].value == pytest.approx(long.clip.overflow, abs=1e-3) and overflow[0].value > 0
+    assert "characters" in overflow[0].suggestion
+    assert result[0].issues == [] and result[0].clip.overflow == 0.0
+
+
+def test_cache_hit_only_ids_and_history_with_espeak(engines, catalog, tmp_path):
+    espeak = engines["espeak"]
+    cues = _cues("espeak:es+f3")
+    project = _project(cues, max_speed=1.5)
+    first = synthesize_segments(cues, project, engines, catalog, tmp_path)
+    _check_invariants(first, tmp_path, 1.5)
+    calls = espeak.calls
+
+    again = synthesize_segments(first, project, engines, catalog, tmp_path)
+    assert espeak.calls == calls  # identical requests: every take comes from the clip cache
+    assert [s.clip.path for s in again if s.clip] == [s.clip.path for s in first if s.clip]
+
+    edited = [*again]
+    edited[0] = Segment(**{**again[0].__dict__, "tts_text": "Buenas tardes a todos."})
+    edited[2] = Segment(**{**again[2].__dict__, "tts_text": "No."})  # edited but NOT selected
+    redone = synthesize_segments(edited, project, engines, catalog, tmp_path, only_ids={"c1"})
+    assert espeak.calls > calls
+    assert redone[0].clip.text == "Buenas tardes a todos."
+    assert [c.cache_key for c in redone[0].clip_history] == [first[0].clip.cache_key]
+    assert redone[1:] == edited[1:]  # nothing else touched
+    assert (tmp_path / first[0].clip.path).is_file()  # the earlier take stays on disk
+
+    forced = synthesize_segments(redone, project, engines, catalog, tmp_path, only_ids={"c1"}, force=True)
+    assert espeak.calls > calls + 1
+    assert forced[0].clip.cache_key == redone[0].clip.cache_key
+
+
+def test_unknown_voice_is_a_no_voice_issue(engines, catalog, tmp_path):
+    cues = [Segment("c1", 0.0, 2.0, tts_text="Hola.", voice_id="kokoro:missing")]
+    result = synthesize_segments(cues, _project(cues), engines, catalog, tmp_path)
+    assert result[0].clip is None
+    assert [(i.code, i.severity, i.stage) for i in result[0].issues] == [("no_voice", "error", "synthesis")]
+
+
+def test_resemblance_shifts_pitch_toward_the_speaker(engines, catalog, tmp_path):
+    from dubstudio.core.dsp import median_f0
+
+    voice = next(v for v in catalog if v.id == "espeak:es+m3")
+    voice.pitch_hz = median_f0(
+        engines["espeak"].synthesize(SynthesisRequest("Buenos días.", voice, "es")).audio, 22050
+    )
+    cues = [
+        Segment("c1", 0.0, 4.0, speaker_id="a", tts_text="Buenos días, ¿cómo está usted?", voice_id=voice.id)
+    ]
+    plain = synthesize_segments(cues, _project(cues), engines, catalog, tmp_path / "plain")
+    shifted = synthesize_segments(
+        cues, _project(cues, resemblance=True), engines, catalog, tmp_path / "shifted"
+    )
+    f0_plain = median_f0(*sf.read(tmp_path / "plain" / plain[0].clip.path, dtype="float32"))
+    f0_shifted = median_f0(*sf.read(tmp_path / "shifted" / shifted[0].clip.path, dtype="float32"))
+    assert f0_shifted > f0_plain * 1.15  # speaker at 200 Hz: up by the ±4 semitone limit at most
+    assert f0_shifted < f0_plain * 2 ** (4.8 / 12)
