@@ -249,6 +249,8 @@ class Settings:
     denoise: bool = False
     min_speakers: int = 0
     max_speakers: int = 0
+    #: a downloaded official pyannote pipeline (folder or config.yaml); empty = built-in offline one
+    diarization_pipeline: str = ""
     translator: str = "auto"
     synthesizer: str = "auto"
     max_chars_per_line: int = 42

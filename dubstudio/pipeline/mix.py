@@ -42,6 +42,7 @@ OVERSAMPLING = 4
 FALLBACK_LUFS = -23.0
 _ABSOLUTE_GATE_LUFS = -70.0
 _PEAK_BLOCK = 4096
+_HOPS_PER_CHUNK = 600
 #: how far above its sample peak a block's true peak is assumed to stay at most
 INTER_SAMPLE_HEADROOM_DB = 6.0
 #: BS.1770 channel weights (L, R, C, Ls, Rs)
@@ -126,7 +127,7 @@ def integrated_loudness(audio: np.ndarray, rate: int) -> float:
     summed from 100 ms sub-blocks instead of pyloudnorm's per-block Python loop, so an hour takes
     seconds, not minutes; the tests check the result equals `pyloudnorm.Meter.integrated_loudness`.
     """
-    data = np.asarray(audio, dtype=np.float32)
+    data = np.asarray(audio)
     data = data[:, None] if data.ndim == 1 else data
     meter = pyloudnorm.Meter(rate)
     hop = round(meter.block_size * (1.0 - meter.overlap) * rate)
@@ -137,9 +138,16 @@ def integrated_loudness(audio: np.ndarray, rate: int) -> float:
     sos = np.vstack([np.concatenate([stage.b, stage.a]) for stage in meter._filters.values()])
     gain = np.prod([stage.passband_gain for stage in meter._filters.values()])
     energy = np.zeros(hops - per_block + 1)
+    chunk = hop * _HOPS_PER_CHUNK
     for channel in range(data.shape[1]):
-        weighted = sosfilt(sos, data[: hops * hop, channel]) * gain
-        sub_blocks = np.square(weighted).reshape(hops, hop).sum(axis=1)
+        sub_blocks = np.empty(hops)
+        state = np.zeros((sos.shape[0], 2))
+        for first in range(0, hops * hop, chunk):  # in chunks: an hour never needs a float64 copy
+            piece = data[first : min(first + chunk, hops * hop), channel]
+            weighted, state = sosfilt(sos, piece, zi=state)
+            sub_blocks[first // hop : first // hop + len(piece) // hop] = (
+                np.square(weighted * gain).reshape(-1, hop).sum(axis=1)
+            )
         running = np.concatenate([[0.0], np.cumsum(sub_blocks)])
         energy += _CHANNEL_WEIGHTS[channel] * (running[per_block:] - running[:-per_block]) / (hop * per_block)
     with np.errstate(divide="ignore"):
@@ -209,7 +217,7 @@ def limit_true_peak(audio: np.ndarray, rate: int, ceiling_db: float = TRUE_PEAK_
         needed = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12)).astype(np.float32)
         window = max(1, round(LIMITER_WINDOW_SECONDS * rate))
         gain = uniform_filter1d(minimum_filter1d(needed, 2 * window + 1), window + 1)
-        out = (out * (gain if out.ndim == 1 else gain[:, None])).astype(np.float32)
+        out = np.multiply(out, gain if out.ndim == 1 else gain[:, None], dtype=np.float32)
         ceiling *= 10 ** (-LIMITER_MARGIN_DB / 20)
     return out
 
@@ -219,7 +227,7 @@ def master(audio: np.ndarray, rate: int, target_lufs: float) -> np.ndarray:
     current = integrated_loudness(audio, rate)
     if not np.isfinite(current):
         return limit_true_peak(audio.astype(np.float32), rate)
-    gained = (audio * np.float32(10 ** ((target_lufs - current) / 20))).astype(np.float32)
+    gained = np.multiply(audio, np.float32(10 ** ((target_lufs - current) / 20)), dtype=np.float32)
     return limit_true_peak(gained, rate)
 
 
@@ -254,7 +262,7 @@ def render_mix(
         combined += dub if source.ndim == 1 else dub[:, None]
     if cancel is not None:
         cancel.raise_if_cancelled()
-    mix = master(combined.astype(np.float32), rate, target)
+    mix = master(combined, rate, target)
     mastered_dub = master(dub, rate, target)
     return MixResult(
         dub=mastered_dub,

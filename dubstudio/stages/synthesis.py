@@ -78,9 +78,10 @@ def fit_clip(
     """Fit trimmed speech into `slot` seconds, borrowing up to `room` seconds (pure function).
 
     `audio` may already be sped up by the engine; `raw_duration` is the speech's duration at speed
-    1.0 (defaults to the audio's own), so the combined speed stays ≤ `max_speed`. Shorter speech
-    is padded to the slot (never slowed); longer speech is time-stretched up to the cap, then may
-    run past the slot up to `room`; what is left over is cut with a fade and counted as overflow.
+    1.0 (defaults to the audio's own), so the combined speed stays ≤ `max_speed` even when the engine
+    overshot. Shorter speech is padded to the slot (never slowed below 1.0×); longer speech is
+    time-stretched up to the cap, then may run past the slot up to `room`; what is left over is
+    cut with a fade and counted as overflow.
     """
     if not 1.0 <= max_speed <= 1.5:
         raise ValueError(f"max_speed must be between 1.0 and 1.5, got {max_speed}")
@@ -89,15 +90,14 @@ def fit_clip(
     current = len(audio) / sample_rate
     raw = raw_duration if raw_duration is not None else current
     engine_speed = raw / current if current > 0 else 1.0
-    stretch = 1.0
-    if current > slot and current > 0:
-        wanted = raw / slot if slot > 0 else math.inf
-        total = max(engine_speed, min(wanted, max_speed))
-        stretch = total / engine_speed
-        if stretch > 1.0 + _SPEED_EPSILON:
-            audio = time_stretch(audio, sample_rate, stretch)
-        else:
-            stretch = 1.0
+    # the combined speed the slot needs, within [1, cap]; a stretch below 1 only undoes an engine
+    # that overshot the speed it was asked for, it never slows the speech below its natural pace
+    wanted = raw / slot if slot > 0 else math.inf
+    stretch = min(max(wanted, 1.0), max_speed) / engine_speed
+    if current > 0 and abs(stretch - 1.0) > _SPEED_EPSILON:
+        audio = time_stretch(audio, sample_rate, stretch)
+    else:
+        stretch = 1.0
     speech = len(audio) / sample_rate
     room_samples = round(room * sample_rate)
     overflow = 0.0

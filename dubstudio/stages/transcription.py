@@ -131,8 +131,9 @@ def speaker_ids(diarization: Diarization, known_speakers: Sequence[Speaker]) -> 
     ids: dict[str, str] = {}
     first_heard = dict.fromkeys(t.speaker for t in sorted(diarization.turns, key=lambda t: t.start))
     for label in [*first_heard, *(label for label in diarization.embeddings if label not in first_heard)]:
-        if matched.get(label):
-            ids[label] = matched[label] or ""
+        known_id = matched.get(label)
+        if known_id:
+            ids[label] = known_id
         else:
             ids[label] = f"S{next_number}"
             next_number += 1

@@ -113,7 +113,7 @@ def jfk_srt(path: Path, encoding: str = "utf-8") -> Path:
 
 
 def run_dubstudio(
-    *arguments: str | Path, env: dict[str, str] | None = None, timeout: float = 300, preexec_fn=None
+    *arguments: str | Path, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     """`python -m dubstudio ARGS` in a child process, as a user runs it."""
     return subprocess.run(
@@ -123,7 +123,6 @@ def run_dubstudio(
         text=True,
         timeout=timeout,
         env={**os.environ, **(env or {})},
-        preexec_fn=preexec_fn,
     )
 
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 import copy
 import json
 import os
-import resource
 import shutil
-import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -324,30 +323,41 @@ def test_dub_names_an_unsupported_pair_before_synthesizing(
 # full disk
 
 
-def _file_size_limit(limit: int):
-    """For the child: files may not grow past `limit` bytes, so bigger writes fail with EFBIG.
+#: Exports a finished project the way `dubstudio dub` does after its run (through the CLI's own
+#: error handling), with files limited to `argv[2]` bytes from the export on.
+EXPORT_WITH_FILE_SIZE_LIMIT = """
+import resource, sys
+from pathlib import Path
+from dubstudio.cli.main import run_command
+from dubstudio.core.store import load_project
+from dubstudio.pipeline.orchestrator import Pipeline
 
-    A file-size limit is the unprivileged way to make writes fail like on a full disk (mounting a
-    tiny file system needs root). Python ignores SIGXFSZ, so its writes raise OSError(EFBIG).
-    """
-
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-
-    return apply
+folder = Path(sys.argv[1])
+pipeline = Pipeline(folder, load_project(folder))
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[2]), resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+sys.exit(run_command(lambda _args: pipeline.export(folder), None))
+"""
 
 
 def test_export_on_a_full_disk_says_which_file_and_what_to_do(tmp_path: Path, audio_only_dub: Path) -> None:
+    """A file-size limit is the unprivileged way to make writes fail like on a full disk (mounting a
+    tiny file system needs root, and /dev/full cannot stand in for files that are renamed into
+    place). Python ignores SIGXFSZ, so its writes fail with OSError(EFBIG). The limit is applied
+    only around the export: helper programs (espeak-ng's audio setup) need big files themselves."""
     project = shutil.copytree(audio_only_dub, tmp_path / "project", symlinks=True)
-    for output in ("dub.wav", "mix.wav"):
-        (project / output).unlink()
-    # project.json and subtitles fit in 200 kB; 8 s of 16 kHz dub audio (256 kB) does not
-    result = dub(Path("unused.m4a"), project, preexec_fn=_file_size_limit(200_000))
+    (project / "dub.wav").unlink()
+    # the subtitles fit in 200 kB; 8 s of 16 kHz dub audio (256 kB) does not
+    result = subprocess.run(
+        [sys.executable, "-c", EXPORT_WITH_FILE_SIZE_LIMIT, str(project), "200000"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert_user_error(
         result, names=project / "dub.wav", says="not enough disk space", fix="free some disk space"
     )
     assert not list(project.glob(".dub.wav.*")), "the partial file must be removed"
+    assert not (project / "dub.wav").exists()
     load_project(project)
 
 

@@ -201,3 +201,12 @@ def test_resemblance_shifts_pitch_toward_the_speaker(engines, catalog, tmp_path)
     f0_shifted = median_f0(*sf.read(tmp_path / "shifted" / shifted[0].clip.path, dtype="float32"))
     assert f0_shifted > f0_plain * 1.15  # speaker at 200 Hz: up by the ±4 semitone limit at most
     assert f0_shifted < f0_plain * 2 ** (4.8 / 12)
+
+
+def test_an_engine_that_overshoots_the_cap_is_brought_back_to_it(speech):
+    audio, rate = speech
+    raw = len(audio) / rate
+    too_fast = audio[: int(len(audio) / 1.35)]  # asked for 1.25×, the engine delivered 1.35×
+    fitted = fit_clip(too_fast, rate, slot=raw / 2, room=raw, max_speed=1.25, raw_duration=raw)
+    assert fitted.speed == pytest.approx(1.25, rel=0.01)
+    assert fitted.stretch < 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -136,7 +137,7 @@ def test_progress_is_monotonic_and_complete(progress_events) -> None:
 def test_rerun_keeps_speaker_ids_by_voice(sample, diarizer, outcome) -> None:
     """A later run on part of the media (second half only) must reuse the known ids, even renamed."""
     renamed = {"S1": "S7", "S2": "S3"}
-    known = [type(s)(**{**s.__dict__, "id": renamed[s.id]}) for s in outcome.speakers]
+    known = [dataclasses.replace(s, id=renamed[s.id]) for s in outcome.speakers]
     half = diarizer.diarize(sample["audio"][15 * RATE :])
     ids = speaker_ids(half, known)
     first_run = {}

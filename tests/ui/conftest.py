@@ -53,8 +53,9 @@ def make_window(qtbot, app_settings):
 
     yield make
     for window in windows:
-        window.shutdown()
+        window.undo_stack.clear()
         window.doc.set_dirty(False)
+        assert window.close()
 
 
 @pytest.fixture

@@ -1,0 +1,197 @@
+"""Bad input in the real editor window: the error dialog says which file, what is wrong and what to
+do, and it is the "cannot continue" dialog of a user error, never the bug-report one with a
+traceback. Crash recovery is offered when an autosave is newer than the saved project.
+
+The dialogs are the real modal QMessageBoxes (`ui.dialogs.error`, `ui.dialogs.recovery`): a timer
+reads the active modal widget, records it and presses its button, exactly as a user would. The
+inputs are the same real files the CLI tests use (tests/reliability/badinput.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
+from badinput import speech_mp4, truncated_copy, video_without_audio, zero_byte
+
+from dubstudio.core.project import Project
+from dubstudio.core.store import PROJECT_FILE, autosave, create_project_dir
+from dubstudio.ui.dialogs.new_project import NewProjectRequest
+from dubstudio.ui.main_window import MainWindow
+from dubstudio.ui.settings import AppSettings
+
+pytestmark = pytest.mark.gui
+
+
+class ModalCatcher:
+    """Records every modal message box that opens and closes it with the button named `press`."""
+
+    def __init__(self, press: str = "") -> None:
+        self.press = press
+        self.seen: list[dict[str, object]] = []
+        self.timer = QTimer()
+        self.timer.setInterval(50)
+        self.timer.timeout.connect(self._poll)
+        self.timer.start()
+
+    def _poll(self) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox) or not box.isVisible():
+            return
+        self.seen.append(
+            {
+                "title": box.windowTitle(),
+                "text": box.text(),
+                "info": box.informativeText(),
+                "details": box.detailedText(),
+                "icon": box.icon(),
+            }
+        )
+        button = box.findChild(QAbstractButton, self.press) if self.press else None
+        if button is None:
+            button = box.button(QMessageBox.StandardButton.Ok) or box.buttons()[0]
+        button.click()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path):
+    settings = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    main = MainWindow(settings)
+    qtbot.addWidget(main)
+    main.show()
+    yield main
+    main.doc.set_dirty(False)
+
+
+def _assert_user_error_dialog(seen: list[dict[str, object]], *, path: Path, says: str, fix: str) -> None:
+    assert len(seen) == 1, seen
+    dialog = seen[0]
+    shown = f"{dialog['text']}\n{dialog['info']}"
+    assert dialog["icon"] == QMessageBox.Icon.Warning, f"not a user-error dialog: {dialog}"
+    assert "Traceback" not in shown and not dialog["details"], dialog
+    assert str(path) in shown, f"the dialog does not name {path}: {shown}"
+    assert says.lower() in shown.lower(), shown
+    assert fix.lower() in shown.lower(), shown
+
+
+# ---------------------------------------------------------------------------------------------
+# hostile project.json
+
+
+def _project_document(media: str) -> dict:
+    return {
+        "format": "dubstudio-project",
+        "schemaVersion": 1,
+        "project": {
+            "name": "hostile",
+            "media": {"path": media, "duration": 8.0, "hasVideo": True, "hasAudio": True},
+            "speakers": [{"id": "S1"}],
+            "segments": [
+                {"id": "a", "start": 0.3, "end": 5.2, "speakerId": "S1", "originalText": "Ask not."}
+            ],
+        },
+    }
+
+
+def _clip(path: str) -> dict:
+    return {"path": path, "start": 0.3, "end": 5.0, "voiceId": "espeak:es", "engine": "espeak", "text": "x"}
+
+
+HOSTILE = {
+    "parent-path": (
+        lambda d: d["project"]["segments"][0].update(clip=_clip("../../etc/passwd")),
+        "parent folder",
+    ),
+    "absolute-path": (lambda d: d["project"]["segments"][0].update(clip=_clip("/etc/passwd")), "is absolute"),
+    "huge-number": (lambda d: d["project"]["segments"][0].update(end=1e300), "out of range"),
+    "wrong-type": (lambda d: d["project"]["segments"][0].update(start="zero"), "expected a number"),
+    "newer-version": (lambda d: d.update(schemaVersion=99), "newer DubStudio"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_opening_a_hostile_project_shows_what_is_wrong(window: MainWindow, tmp_path: Path, case: str) -> None:
+    change, says = HOSTILE[case]
+    folder = tmp_path / "hostile.dubstudio"
+    folder.mkdir()
+    document = _project_document(str(tmp_path / "video.mp4"))
+    change(document)
+    (folder / PROJECT_FILE).write_text(json.dumps(document), encoding="utf-8")
+    catcher = ModalCatcher()
+    try:
+        assert window.open_project(folder) is False
+    finally:
+        catcher.stop()
+    _assert_user_error_dialog(catcher.seen, path=folder / PROJECT_FILE, says=says, fix="")
+    assert not window.doc.is_open
+
+
+# ---------------------------------------------------------------------------------------------
+# bad media for a new project
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bad-media")
+    whole = speech_mp4(folder / "whole.mp4")
+    return {
+        "zero-byte": zero_byte(folder / "empty.mp4"),
+        "truncated": truncated_copy(whole, folder / "cut.mp4", 0.4),
+        "no-audio": video_without_audio(folder / "silent-film.mp4"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("case", "says", "fix"),
+    [
+        ("zero-byte", "empty (0 bytes)", "get the file again"),
+        ("truncated", "truncated or corrupt", "get the file again"),
+        ("no-audio", "no audio track", "includes its sound"),
+    ],
+)
+def test_a_new_project_from_bad_media_shows_what_is_wrong(
+    qtbot, window: MainWindow, tmp_path: Path, media: dict[str, Path], case: str, says: str, fix: str
+) -> None:
+    request = NewProjectRequest(
+        media=media[case], project_dir=tmp_path / "new.dubstudio", source_language="en", target_language="es"
+    )
+    catcher = ModalCatcher()
+    try:
+        with qtbot.waitSignal(window.job_finished, timeout=60_000):
+            assert window.start_new_project(request)
+        qtbot.waitUntil(lambda: bool(catcher.seen), timeout=10_000)
+    finally:
+        catcher.stop()
+    _assert_user_error_dialog(catcher.seen, path=media[case], says=says, fix=fix)
+    assert not (tmp_path / "new.dubstudio" / PROJECT_FILE).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# crash recovery
+
+
+def test_a_newer_autosave_is_offered_and_recovered(window: MainWindow, tmp_path: Path) -> None:
+    """What a crash leaves: the saved project plus a newer autosave of unsaved edits."""
+    folder = create_project_dir(tmp_path / "crashed.dubstudio", Project(name="saved"))
+    autosave(folder, Project(name="edited after the save"))
+    later = time.time() + 5
+    os.utime(folder / "project.autosave.json", (later, later))
+    catcher = ModalCatcher(press="recover")
+    try:
+        assert window.open_project(folder) is True
+    finally:
+        catcher.stop()
+    assert [seen["title"] for seen in catcher.seen] == ["Recover unsaved changes?"]
+    assert window.doc.project.name == "edited after the save"
+    assert window.doc.dirty, "a recovered project is unsaved until the user saves it"
