@@ -44,6 +44,7 @@ def main() -> None:
     transcriber = FasterWhisperTranscriber("whisper-base", temperature=0.0)
     diarizer = PyannoteDiarizer()
     transcriber.transcribe(audio[: 5 * rate], language="en")  # warm-up: first-call allocations
+    threads = torch.get_num_threads()
 
     def bare_whisper() -> None:
         pieces, _ = transcriber.model.transcribe(audio, **transcriber.decode_options())
@@ -51,7 +52,11 @@ def main() -> None:
 
     def bare_diarization() -> None:
         file = {"waveform": torch.from_numpy(audio).unsqueeze(0), "sample_rate": rate, "uri": "bench"}
-        diarizer.pipeline(file)
+        torch.set_num_threads(diarizer.threads)  # the thread count PyannoteDiarizer.diarize uses
+        try:
+            diarizer.pipeline(file)
+        finally:
+            torch.set_num_threads(threads)
 
     def stage() -> None:
         run_transcription(audio, transcriber, diarizer, language=None, settings=Settings())

@@ -39,8 +39,9 @@ from pyannote.audio.pipelines.clustering import AgglomerativeClustering
 from pyannote.audio.pipelines.speaker_diarization import SpeakerDiarization
 from pyannote.pipeline.parameter import ParamDict, Uniform
 
-#: centroid-linkage distance between unit embeddings (≈ cosine 0.5), tuned on the sample call
-DEFAULT_CLUSTER_THRESHOLD = 1.0
+#: centroid-linkage distance between unit embeddings (0.8 ≈ cosine 0.68): on the sample call 0.7–0.9
+#: all give DER 0.013, while 1.0 merged both callers when the window grew by 50 ms
+DEFAULT_CLUSTER_THRESHOLD = 0.8
 #: at most this much clean speech per speaker goes into its embedding
 _EMBEDDING_SECONDS = 60.0
 
@@ -317,8 +318,13 @@ class PyannoteDiarizer:
 
 
 def _window_reporter(progress: ProgressCallback | None, base: float, span: float) -> Callable[[float], None]:
+    """Progress of one window mapped into the whole media; never goes backwards (pyannote's steps
+    each count from zero)."""
+    reached = [0.0]
+
     def report(fraction: float) -> None:
         if progress is not None and math.isfinite(fraction):
-            progress(ProgressEvent("diarization", base + span * min(1.0, max(0.0, fraction))))
+            reached[0] = max(reached[0], min(1.0, fraction))
+            progress(ProgressEvent("diarization", base + span * reached[0]))
 
     return report

@@ -63,7 +63,9 @@ class Engines:
         if self._diarizer is None:
             from dubstudio.engines.diarization import PyannoteDiarizer
 
-            self._diarizer = PyannoteDiarizer(device=self.device)
+            self._diarizer = PyannoteDiarizer(
+                device=self.device, pipeline_path=self.settings.diarization_pipeline or None
+            )
         return self._diarizer
 
     def translator(self, source: str, targets: Sequence[str]) -> Translator | None:

@@ -5,13 +5,25 @@ token ids padded with 0 at both ends. The style vector is `voices[name][token co
 model's `speed` input is the native speed control, and the output is 24 kHz mono.
 The five installed voice packs are Japanese speakers; with espeak-ng phonemes they speak es, en,
 fr, it and pt well; German works but sounds poor (reported as a quality note on the voice).
+
+Speed: the pack's dynamically quantized int8 graph spends half its time in onnxruntime's slow
+ConvInteger, so on first load it is rewritten once to float weights (`dequantize.py`) and cached
+next to it as `kokoro-v1.0.fp32.onnx` with a sidecar recording its sha256 (verified whenever the
+file's size or modification time changed). `models verify` only checks the pack's own files, so
+the derived file never makes the pack look damaged; a repair reinstalls the folder and the next
+load derives it again. Without the `onnx` package or a writable model folder the int8 graph runs.
+bench/kokoro_speed.py measures both.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
 import threading
+import uuid
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -22,10 +34,18 @@ from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice
 from dubstudio.engines.device import cpu_threads, resolve_device
 from dubstudio.engines.espeak import espeak_version, iso_language, phonemize
 from dubstudio.engines.prosody import nudge_for
+from dubstudio.models.manifest import file_stamp, sha256_file
 from dubstudio.models.paths import model_dir
+
+log = logging.getLogger(__name__)
 
 ENGINE = "kokoro"
 MODEL_ID = "kokoro-82m-int8"
+INT8_MODEL = "kokoro-v1.0.int8.onnx"
+FLOAT_MODEL = "kokoro-v1.0.fp32.onnx"
+FLOAT_SIDECAR = "kokoro-v1.0.fp32.json"
+#: bump when the rewrite changes, so every cached float model is derived again
+FLOAT_REWRITE = 1
 SAMPLE_RATE = 24_000
 MAX_TOKENS = 510
 _CHUNK_PAUSE = 0.15
@@ -52,15 +72,18 @@ class KokoroSynthesizer:
         self.folder = folder if folder is not None else model_dir(MODEL_ID)
         self.device = resolve_device(device)
         manifest = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
-        model_hash = manifest.get("files", {}).get("kokoro-v1.0.int8.onnx", "")[:12]
-        self.version = f"kokoro-v1.0-int8 {model_hash}; espeak-ng {espeak_version()}"
+        self._int8_sha256 = manifest.get("files", {}).get(INT8_MODEL, "")
+        model = f"kokoro-v1.0-int8 {self._int8_sha256[:12]} float rewrite {FLOAT_REWRITE}"
+        self.version = f"{model}; espeak-ng {espeak_version()}"
         self._vocab: dict[str, int] = json.loads((self.folder / "vocab.json").read_text(encoding="utf-8"))[
             "vocab"
         ]
         with np.load(self.folder / "voices.npz") as pack:
             self._styles = {name: np.asarray(pack[name], dtype=np.float32) for name in pack.files}
         self._session = None
+        self.model_path: Path | None = None  # the graph the session runs, set on load
         self._lock = threading.Lock()
+        self._phonemes = lru_cache(maxsize=512)(self._phonemize)
 
     def voices(self) -> list[Voice]:
         return [
@@ -83,16 +106,62 @@ class KokoroSynthesizer:
                 options = ort.SessionOptions()
                 options.intra_op_num_threads = cpu_threads()
                 options.inter_op_num_threads = 1
+                # waiting threads sleep instead of spinning: on a shared or busy CPU spinning burns
+                # the cores the other thread needs (bench/kokoro_speed.py)
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 providers = ["CPUExecutionProvider"]
                 if self.device == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
                     providers.insert(0, "CUDAExecutionProvider")
+                self.model_path = self._float_model() or self.folder / INT8_MODEL
                 self._session = ort.InferenceSession(
-                    str(self.folder / "kokoro-v1.0.int8.onnx"), sess_options=options, providers=providers
+                    str(self.model_path), sess_options=options, providers=providers
                 )
             return self._session
 
+    def _float_model(self) -> Path | None:
+        """The cached float rewrite of the int8 graph (derived now if missing or stale), or None."""
+        path, sidecar = self.folder / FLOAT_MODEL, self.folder / FLOAT_SIDECAR
+        try:
+            record = json.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            record = {}
+        if (
+            isinstance(record, dict)
+            and record.get("source_sha256") == self._int8_sha256
+            and record.get("rewrite") == FLOAT_REWRITE
+            and path.is_file()
+            and (record.get("stamp") == file_stamp(path) or sha256_file(path) == record.get("sha256"))
+        ):
+            return path
+        try:
+            from dubstudio.engines.dequantize import dequantize_model
+
+            scratch = self.folder / f".{FLOAT_MODEL}.{uuid.uuid4().hex}.tmp"
+            try:
+                dequantize_model(self.folder / INT8_MODEL, scratch)
+                record = {
+                    "source_sha256": self._int8_sha256,
+                    "rewrite": FLOAT_REWRITE,
+                    "sha256": sha256_file(scratch),
+                }
+                os.replace(scratch, path)
+            finally:
+                scratch.unlink(missing_ok=True)
+            record["stamp"] = file_stamp(path)
+            sidecar_scratch = sidecar.with_name(f".{sidecar.name}.{uuid.uuid4().hex}.tmp")
+            sidecar_scratch.write_text(json.dumps(record, indent=1), encoding="utf-8")
+            os.replace(sidecar_scratch, sidecar)  # written last: a float model without it is derived again
+        except (ImportError, OSError) as exc:
+            log.warning("Kokoro runs its int8 graph, the float rewrite failed: %s", exc)
+            return None
+        return path
+
     def phonemes(self, text: str, language: str) -> str:
-        """Kokoro-ready phoneme string: espeak IPA with tied pairs mapped and unknown symbols dropped."""
+        """Kokoro-ready phoneme string (cached: re-takes of a cue skip the espeak-ng subprocesses)."""
+        return self._phonemes(text, language)
+
+    def _phonemize(self, text: str, language: str) -> str:
+        """Espeak IPA with tied pairs mapped and symbols outside Kokoro's vocabulary dropped."""
         espeak_language = LANGUAGES.get(iso_language(language))
         if espeak_language is None:
             raise UnsupportedLanguageError(

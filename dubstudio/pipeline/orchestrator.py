@@ -91,7 +91,14 @@ class _Work:
 def _stage_settings(settings: Settings, stage: str) -> dict[str, Any]:
     """The settings that shape a stage's output (part of its input key)."""
     names = {
-        "transcription": ("whisper_model", "beam_size", "denoise", "min_speakers", "max_speakers"),
+        "transcription": (
+            "whisper_model",
+            "beam_size",
+            "denoise",
+            "min_speakers",
+            "max_speakers",
+            "diarization_pipeline",
+        ),
         "segmentation": (
             "max_chars_per_line",
             "max_lines",

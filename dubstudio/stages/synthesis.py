@@ -1,9 +1,11 @@
 """Synthesis: speak each cue's tts_text with its voice and fit the take into the cue's slot.
 
-For each cue: synthesize at speed 1.0, trim leading/trailing silence, then fit the slot —
-first the engine's own speed (re-synthesis), then a pitch-preserving time-stretch (WSOLA), the
-two together never above `Settings.max_speed`; then borrow silence up to the next cue's start
-minus `GUARD_SECONDS`. The clip always starts at its cue's start (no drift) and never overlaps
+For each cue: predict the speed-1.0 duration (the previous take of the same text and voice, else
+the calibrated speech rate), synthesize ONCE at the engine speed that fills the slot, trim
+leading/trailing silence; only a prediction off by more than `RESYNTHESIS_TOLERANCE` costs a second
+synthesis. Then fit the slot with a pitch-preserving time-stretch (WSOLA), engine speed and stretch
+together never above `Settings.max_speed`; then borrow silence up to the next cue's start minus
+`GUARD_SECONDS`. The clip always starts at its cue's start (no drift) and never overlaps
 the next cue; what still does not fit is cut with a fade and reported as `timing_overflow`.
 A take shorter than its slot is padded with silence, never slowed down.
 
@@ -40,6 +42,7 @@ from dubstudio.core.errors import ProjectFileError, UserError
 from dubstudio.core.progress import CancelToken, ProgressCallback, ignore_progress, stage_reporter
 from dubstudio.core.project import DubClip, Project, Segment, Speaker, ValidationIssue
 from dubstudio.engines.base import SynthesisRequest, Synthesizer, Voice
+from dubstudio.stages.speech_rate import estimate_duration
 
 STAGE = "synthesis"
 GUARD_SECONDS = 0.1
@@ -47,6 +50,11 @@ GUARD_SECONDS = 0.1
 LAST_CUE_TAIL = 1.0
 MAX_RESEMBLANCE_SEMITONES = 4.0
 _SPEED_EPSILON = 1e-3
+#: a first take whose speed is off by more than this is synthesized again at the right speed;
+#: a smaller error is left to the time-stretch (WSOLA is transparent within ±10 %)
+RESYNTHESIS_TOLERANCE = 0.10
+#: the speech-rate table's name for an engine, where it differs from the engine's own
+_RATE_TABLE_NAMES = {"espeak": "espeak-ng"}
 _OUT_FADE = 0.05
 
 
@@ -229,13 +237,16 @@ def _render(
     folder: Path,
     key: str,
 ) -> DubClip:
-    """Synthesize, trim, use the engine's speed first, then fit; write the WAV."""
-    audio, rate = _speak(request, synthesizer, semitones)
-    raw_duration = len(audio) / rate
+    """Synthesize at the predicted engine speed (again only if that was far off), fit, write the WAV."""
     engine_speed = 1.0
-    needed = raw_duration / slot if slot > 0 else math.inf
-    if needed > 1.0 + _SPEED_EPSILON and synthesizer.native_speed:
-        engine_speed = min(needed, max_speed)
+    if synthesizer.native_speed:
+        engine_speed = _engine_speed(_predicted_raw_duration(request, synthesizer, segment), slot, max_speed)
+    audio, rate = _speak(replace(request, speed=engine_speed), synthesizer, semitones)
+    # the engine's speed control scales the duration: the take tells the speed-1.0 duration
+    raw_duration = len(audio) / rate * engine_speed
+    wanted = _engine_speed(raw_duration, slot, max_speed)
+    if synthesizer.native_speed and abs(wanted / engine_speed - 1.0) > RESYNTHESIS_TOLERANCE:
+        engine_speed = wanted
         audio, rate = _speak(replace(request, speed=engine_speed), synthesizer, semitones)
     fitted = fit_clip(audio, rate, slot=slot, room=room, max_speed=max_speed, raw_duration=raw_duration)
     folder.mkdir(parents=True, exist_ok=True)
@@ -254,6 +265,28 @@ def _render(
         overflow=round(fitted.overflow, 4),
         cache_key=key,
     )
+
+
+def _engine_speed(raw_duration: float, slot: float, max_speed: float) -> float:
+    """The speed that makes `raw_duration` seconds of speech fill `slot`, within [1, cap]."""
+    if slot <= 0:
+        return max_speed
+    return min(max(raw_duration / slot, 1.0), max_speed)
+
+
+def _predicted_raw_duration(request: SynthesisRequest, synthesizer: Synthesizer, segment: Segment) -> float:
+    """Seconds the text takes at speed 1.0: the previous take's own measure when it said the same
+    thing with the same voice, else the engine's calibrated speech rate for the language."""
+    previous = segment.clip
+    if (
+        previous is not None
+        and previous.text == request.text
+        and previous.voice_id == request.voice.id
+        and previous.raw_duration > 0
+    ):
+        return previous.raw_duration
+    engine = _RATE_TABLE_NAMES.get(synthesizer.name, synthesizer.name)
+    return estimate_duration(request.text, request.language, engine)
 
 
 def _speak(request: SynthesisRequest, synthesizer: Synthesizer, semitones: float) -> tuple[np.ndarray, int]:

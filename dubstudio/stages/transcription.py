@@ -48,6 +48,8 @@ SPACELESS_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "km", "bo", "yue"
 CLIP_MIN_SECONDS, CLIP_MAX_SECONDS, MAX_CLIPS = 3.0, 10.0, 3
 #: gender from the median F0: below the first male, above the second female, between unknown
 MALE_MAX_F0, FEMALE_MIN_F0 = 165.0, 180.0
+#: seconds of a speaker's clips the pitch tracker looks at
+PITCH_SECONDS = 8.0
 
 
 @dataclass
@@ -99,7 +101,8 @@ def run_transcription(
             flag_segment(piece, source, spaceless)
         segments.extend(pieces)
     if diarizer is not None:
-        heard = list(dict.fromkeys(s.speaker_id for s in segments if s.speaker_id))
+        used = {s.speaker_id for s in segments}
+        heard = [i for i in dict.fromkeys(ids.values()) if i in used]
         speakers = [describe_speaker(i, audio_16k, turns, embeddings.get(i), known_speakers) for i in heard]
     if report is not None:
         report(1.0, f"{len(segments)} segments, {len(speakers)} speakers")
@@ -178,8 +181,10 @@ def median_f0(audio: np.ndarray, spans: Sequence[tuple[float, float]]) -> float 
     pieces = [p for p in pieces if len(p) >= RECOGNITION_RATE // 2]
     if not pieces:
         return None
+    # pYIN is the slowest step of the stage; a few seconds of voiced speech settle the median
+    speech = np.concatenate(pieces)[: int(PITCH_SECONDS * RECOGNITION_RATE)]
     f0, voiced, _ = librosa.pyin(
-        np.concatenate(pieces).astype(np.float32),
+        speech.astype(np.float32),
         fmin=60.0,
         fmax=400.0,
         sr=RECOGNITION_RATE,

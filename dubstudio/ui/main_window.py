@@ -65,26 +65,16 @@ STAGE_LABELS = {
     "preview": "Rendering preview",
 }
 
-#: (project_dir, project) -> an orchestrator Pipeline; replaceable for a pipeline with test engines
-PipelineFactory = Callable[[Path, Project], Any]
-
-
-def default_pipeline(project_dir: Path, project: Project) -> Any:
-    from dubstudio.pipeline.orchestrator import Pipeline
-
-    return Pipeline(project_dir, project)
-
-
 class MainWindow(QMainWindow):
     #: emitted when a background job ends (name), for tests and scripts
     job_finished = Signal(str)
 
-    def __init__(
-        self, settings: AppSettings | None = None, pipeline_factory: PipelineFactory = default_pipeline
-    ) -> None:
+    def __init__(self, settings: AppSettings | None = None, engines: Any = None) -> None:
+        """`engines`: a `dubstudio.engines.factory.Engines` to share between runs (models load once);
+        by default each job builds its own from the project settings."""
         super().__init__()
         self.settings = settings or AppSettings()
-        self.pipeline_factory = pipeline_factory
+        self.engines = engines
         self.doc = ProjectDocument(self)
         self.undo_stack = QUndoStack(self)
         self.runner = JobRunner(self)
@@ -718,7 +708,10 @@ class MainWindow(QMainWindow):
 
     # ==== background jobs =========================================================================
     def _pipeline(self, project: Project) -> Any:
-        return self.pipeline_factory(self.doc.project_dir, project)
+        """An orchestrator over a copy of the project (called on the worker thread: heavy imports)."""
+        from dubstudio.pipeline.orchestrator import Pipeline
+
+        return Pipeline(self.doc.project_dir, project, self.engines)
 
     def _start_job(
         self,
@@ -770,6 +763,7 @@ class MainWindow(QMainWindow):
                 subtitle_language=request.subtitle_language,
                 settings=request.settings,
                 subtitles=request.subtitles,
+                engines=self.engines,
             )
             done("created", pipeline.project)
             return pipeline.run(progress=progress, cancel=cancel, on_stage_done=done)

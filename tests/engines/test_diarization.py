@@ -55,6 +55,7 @@ def diarized(diarizer: PyannoteDiarizer, call: np.ndarray) -> Diarization:
     return diarizer.diarize(call)
 
 
+@pytest.mark.slow
 def test_campplus_tells_the_two_callers_apart(call: np.ndarray) -> None:
     embedder = CamPlusEmbedder(model_dir("campplus-sv-zh-en") / "campplus_cn_en_common.pt")
 

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from collections import Counter
+
 import jiwer
 import numpy as np
+import onnx
 import pytest
 
 from dubstudio.core.errors import UnsupportedLanguageError
 from dubstudio.engines.base import SynthesisRequest, Synthesizer
-from dubstudio.engines.kokoro import MAX_TOKENS, SAMPLE_RATE, KokoroSynthesizer
+from dubstudio.engines.kokoro import (
+    FLOAT_MODEL,
+    FLOAT_SIDECAR,
+    INT8_MODEL,
+    MAX_TOKENS,
+    MODEL_ID,
+    SAMPLE_RATE,
+    KokoroSynthesizer,
+)
+from dubstudio.models.installer import verify
+from dubstudio.models.manifest import sha256_file
+from dubstudio.models.paths import model_dir
 
 SENTENCE = "Hola, bienvenidos a la nueva sede de la empresa."
 
@@ -74,3 +90,32 @@ def test_spanish_is_intelligible(spanish):
     heard = " ".join(s.text for s in segments)
     normalise = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.Strip()])
     assert jiwer.wer(normalise(SENTENCE), normalise(heard)) < 0.3, heard
+
+
+@pytest.mark.slow
+def test_runs_the_float_rewrite_and_the_pack_still_verifies(kokoro, spanish):
+    assert kokoro.model_path == kokoro.folder / FLOAT_MODEL
+    record = json.loads((kokoro.folder / FLOAT_SIDECAR).read_text(encoding="utf-8"))
+    assert record["sha256"] == sha256_file(kokoro.model_path)
+    ops = Counter(node.op_type for node in onnx.load(str(kokoro.model_path)).graph.node)
+    assert ops["Conv"] >= 87 and ops["MatMul"] >= 148 and ops["LSTM"] == 6  # the int8 pack's 87/148/6
+    assert not {"ConvInteger", "MatMulInteger", "DynamicQuantizeLinear", "DynamicQuantizeLSTM"} & set(ops)
+    assert verify(MODEL_ID).ok  # the derived files are not part of the pack
+
+
+@pytest.mark.slow
+def test_a_damaged_float_model_is_derived_again(tmp_path):
+    installed = model_dir(MODEL_ID)
+    for name in (INT8_MODEL, "voices.npz", "vocab.json"):
+        (tmp_path / name).symlink_to(installed / name)
+    shutil.copy(installed / "manifest.json", tmp_path / "manifest.json")
+    KokoroSynthesizer(tmp_path)._load()
+    derived = tmp_path / FLOAT_MODEL
+    good = sha256_file(derived)
+    with open(derived, "r+b") as stream:  # flip bytes in place: same size, new modification time
+        stream.seek(1000)
+        stream.write(bytes(b ^ 0xFF for b in stream.read(64)))
+    again = KokoroSynthesizer(tmp_path)
+    again._load()
+    assert again.model_path == derived and sha256_file(derived) == good
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

@@ -39,13 +39,13 @@ def app_settings(tmp_path) -> AppSettings:
 
 @pytest.fixture
 def make_window(qtbot, app_settings):
-    """Build main windows that are shut down (threads joined) after the test."""
+    """Build main windows; closed here after the test (not by qtbot, which would close them before
+    this teardown and meet the unsaved-changes question)."""
     windows: list[MainWindow] = []
 
     def make(**kwargs) -> MainWindow:
         window = MainWindow(app_settings, **kwargs)
         window.quiet_dialogs = True
-        qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
         windows.append(window)
@@ -56,6 +56,7 @@ def make_window(qtbot, app_settings):
         window.undo_stack.clear()
         window.doc.set_dirty(False)
         assert window.close()
+        window.deleteLater()
 
 
 @pytest.fixture

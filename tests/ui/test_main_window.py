@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from dubstudio.core import store
 from dubstudio.core.errors import ProjectFileError
@@ -15,6 +17,25 @@ from dubstudio.ui.player import AudioSource
 from dubstudio.ui.segments import Column
 
 pytestmark = pytest.mark.gui
+
+
+def _keyboard(window, qtbot):
+    """Key presses that go through the window system, so shortcuts fire as for a user.
+
+    Bare Xvfb has no window manager to activate the window, so it is made active by hand.
+    """
+    handle = window.windowHandle()
+    handle.requestActivate()
+    if QApplication.activeWindow() is not window:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            QApplication.setActiveWindow(window)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
+
+    def press(key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+        QTest.keyClick(handle, key, modifier)
+
+    return press
 
 
 def _row_index(window, row: int, column: Column):
@@ -98,12 +119,12 @@ def test_dragging_a_region_moves_it_without_overlapping_its_neighbour(window):
 
 
 def test_f8_walks_the_review_queue_and_resolving_updates_the_count(window, qtbot):
-    window.activateWindow()
-    QTest.keyClick(window, Qt.Key.Key_F8)
+    press = _keyboard(window, qtbot)
+    press(Qt.Key.Key_F8)
     assert window.doc.selected_id == "seg-002"
-    QTest.keyClick(window, Qt.Key.Key_F8)
+    press(Qt.Key.Key_F8)
     assert window.doc.selected_id == "seg-003"
-    QTest.keyClick(window, Qt.Key.Key_F8, Qt.KeyboardModifier.ShiftModifier)
+    press(Qt.Key.Key_F8, Qt.KeyboardModifier.ShiftModifier)
     assert window.doc.selected_id == "seg-002"
     qtbot.waitUntil(lambda: window.review.current_issue() is not None)
     window.review.resolve_button.click()

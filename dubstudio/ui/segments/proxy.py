@@ -18,12 +18,14 @@ class SegmentFilterProxy(QSortFilterProxyModel):
 
     def set_mode(self, mode: str) -> None:
         """`mode` is "all", "flagged", "stale" or "speaker:<id>"."""
+        self.beginFilterChange()
         self.mode = mode
-        self.invalidateFilter()
+        self.endFilterChange()
 
     def set_search(self, text: str) -> None:
+        self.beginFilterChange()
         self.search = text.strip().casefold()
-        self.invalidateFilter()
+        self.endFilterChange()
 
     def filterAcceptsRow(self, source_row: int, _parent: QModelIndex | QPersistentModelIndex) -> bool:
         model = self.sourceModel()

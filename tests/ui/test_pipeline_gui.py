@@ -1,0 +1,125 @@
+"""The editor running the real pipeline (Apertium, Kokoro) in the background: create, cancel,
+resume, re-synthesize one cue, export. The transcript comes from the reference subtitles of the
+real two-speaker call, so the recogniser is not loaded."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from ui_builders import SAMPLE
+
+from dubstudio.core.project import Settings
+from dubstudio.core.store import load_project
+from dubstudio.engines.factory import Engines
+from dubstudio.pipeline.orchestrator import Pipeline
+from dubstudio.ui.dialogs.new_project import NewProjectRequest
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+JOB_TIMEOUT_MS = 300_000
+
+
+def _timestamp(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"00:{int(minutes):02d}:{rest:06.3f}"
+
+
+@pytest.fixture(scope="module")
+def transcript(tmp_path_factory) -> Path:
+    """The call's reference transcript (sample.stm) as WebVTT with speaker voice tags."""
+    lines = ["WEBVTT", ""]
+    for number, line in enumerate((SAMPLE / "sample.stm").read_text().splitlines(), start=1):
+        _file, _channel, who, start, end, *words = line.split()
+        lines += [str(number), f"{_timestamp(float(start))} --> {_timestamp(float(end))}",
+                  f"<v {who}>{' '.join(words)}", ""]  # fmt: skip
+    path = tmp_path_factory.mktemp("vtt") / "call.vtt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def engines() -> Engines:
+    """One engine set for the module, so Kokoro loads once."""
+    return Engines(Settings(device="cpu"))
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory, sample_media, transcript, engines) -> Path:
+    folder = tmp_path_factory.mktemp("finished") / "call.dubstudio"
+    Pipeline.create(sample_media, folder, source_language="en", target_language="es",
+                    settings=Settings(device="cpu"), subtitles=transcript, engines=engines).run()  # fmt: skip
+    return folder
+
+
+def _request(media: Path, folder: Path, transcript: Path) -> NewProjectRequest:
+    return NewProjectRequest(media, folder, "en", "es", settings=Settings(device="cpu"), subtitles=transcript)
+
+
+def test_new_project_fills_in_stage_by_stage_and_cancel_keeps_finished_stages(
+    make_window, qtbot, tmp_path, sample_media, transcript, engines
+):
+    window = make_window(engines=engines)
+    stages: list[str] = []
+    window.runner.stage_done.connect(lambda stage, _project: stages.append(stage))
+    window.runner.progress.connect(lambda stage, _f, _m: stage == "synthesis" and window.cancel_job())
+    folder = tmp_path / "call.dubstudio"
+    with qtbot.waitSignal(window.job_finished, timeout=JOB_TIMEOUT_MS):
+        assert window.start_new_project(_request(sample_media, folder, transcript))
+        qtbot.waitUntil(lambda: window.doc.project is not None, timeout=JOB_TIMEOUT_MS)
+        assert window.doc.busy
+        editable = window.table.model.flags(window.table.model.index(0, 4)) & Qt.ItemFlag.ItemIsEditable
+        assert not editable  # the pipeline owns the project while it runs
+    assert stages[0] == "created"  # the window showed the project before any stage ran
+    assert "translation" in stages and "synthesis" not in stages
+    assert "cancelled" in window.statusBar().currentMessage()
+    assert not window.doc.busy
+    on_disk = load_project(folder)
+    assert all(segment.translated_text for segment in on_disk.segments)
+    assert all(segment.clip is None for segment in on_disk.segments)
+    assert window.doc.segments[0].translated_text == on_disk.segments[0].translated_text
+
+    window.runner.progress.disconnect()
+    stages.clear()
+    with qtbot.waitSignal(window.job_finished, timeout=JOB_TIMEOUT_MS):
+        window.run_pipeline()
+    assert window.last_failure is None
+    assert "synthesis" in stages and "translation" not in stages  # only the missing work ran
+    assert all(segment.clip is not None for segment in window.doc.segments)
+    assert not window.doc.dirty
+
+
+def test_resynthesize_one_segment_and_undo(make_window, qtbot, finished, tmp_path, engines):
+    folder = Path(shutil.copytree(finished, tmp_path / "copy.dubstudio"))
+    window = make_window(engines=engines)
+    assert window.open_project(folder)
+    target = window.doc.segments[3]
+    window.doc.select(target.id)
+    before = copy.deepcopy(target.clip)
+    stamps = {s.id: (folder / s.clip.path).stat().st_mtime_ns for s in window.doc.segments}
+    with qtbot.waitSignal(window.job_finished, timeout=JOB_TIMEOUT_MS):
+        window.actions_by_key["resynthesize"].trigger()
+    assert window.last_failure is None
+    segment = window.doc.segment(target.id)
+    assert (folder / segment.clip.path).stat().st_mtime_ns > stamps[target.id]  # a fresh take
+    for other in window.doc.segments:
+        if other.id != target.id:
+            assert (folder / other.clip.path).stat().st_mtime_ns == stamps[other.id]
+    assert window.undo_stack.count() == 1
+    window.undo_stack.undo()
+    assert window.doc.segment(target.id).clip == before
+
+
+def test_export_writes_subtitles_dub_mix_and_video(make_window, qtbot, finished, tmp_path, engines):
+    window = make_window(engines=engines)
+    assert window.open_project(finished)
+    out = tmp_path / "out"
+    with qtbot.waitSignal(window.job_finished, timeout=JOB_TIMEOUT_MS):
+        assert window.export_project(out)
+    assert window.last_failure is None
+    files = window.last_export.files
+    assert files["dub.wav"] == out / "dub.wav" and files["dub.wav"].is_file()
+    assert (out / "mix.wav").is_file()
+    assert any(path.suffix in (".mp4", ".mkv") for path in files.values())
