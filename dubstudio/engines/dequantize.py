@@ -12,7 +12,9 @@ Patterns rewritten (what `quantize_dynamic` emits):
 - the same with ConvInteger, optionally with an integer bias Add(Floor(b / (x_scale·W_scale)))
   before the Cast, becomes Conv(x, W, b).
 - DynamicQuantizeLSTM(x, W_q, R_q, …, scales, zero points) becomes LSTM(x, W, R, …).
-- Pow(x, 2) becomes Mul(x, x) (onnxruntime's Pow calls powf per element; the vocoder squares a lot).
+- a 1-D Conv becomes Unsqueeze → 2-D Conv (kernel 1×k) → Squeeze: onnxruntime runs 1-D
+  convolutions through im2col (a k-times copy of the input: 200 MB for one kernel-11 layer of a
+  7 s Kokoro take) but has direct NCHWc kernels for 2-D ones.
 Nodes left without consumers (the quantizers, scale products) are removed; everything else —
 including quantized embedding lookups, which cost nothing — is kept as it is.
 """
@@ -20,6 +22,7 @@ including quantized embedding lookups, which cost nothing — is kept as it is.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +30,13 @@ import numpy as np
 _INTEGER_OPS = {"MatMulInteger": "MatMul", "ConvInteger": "Conv"}
 
 
-def dequantize_model(source: Path, target: Path, *, squares: bool = True) -> dict[str, int]:
+def dequantize_model(
+    source: Path, target: Path, *, conv2d: bool = True, expose: Sequence[str] = ()
+) -> dict[str, int]:
     """Write the float version of `source` to `target`; returns how many nodes of each kind were rewritten.
 
-    `squares=False` leaves Pow(x, 2) alone (the bench measures that rewrite on its own).
+    `conv2d=False` keeps 1-D convolutions 1-D (the bench measures that rewrite on its own); `expose`
+    names float tensors inside the graph to add as extra outputs after the original ones.
     """
     import onnx
     from onnx import helper, numpy_helper
@@ -60,7 +66,7 @@ def dequantize_model(source: Path, target: Path, *, squares: bool = True) -> dic
         users = consumers[name]
         return users[0] if len(users) == 1 and users[0].op_type == op_type else None
 
-    replaced: dict[int, object] = {}  # index of the rescaling Mul → the float node that takes its place
+    replaced: dict[int, object] = {}  # id of the node ending a pattern → the float node taking its place
     counts: dict[str, int] = defaultdict(int)
     for node in graph.node:
         if node.op_type in _INTEGER_OPS:
@@ -74,27 +80,20 @@ def dequantize_model(source: Path, target: Path, *, squares: bool = True) -> dic
         elif node.op_type == "DynamicQuantizeLSTM" and node.domain == "com.microsoft":
             replaced[id(node)] = _float_lstm(node, array, add_initializer, helper)
             counts[node.op_type] += 1
-        elif (
-            squares
-            and node.op_type == "Pow"
-            and node.input[1] in initializers
-            and np.all(array(node.input[1]) == 2)
-        ):
-            # the vocoder's Snake activations square a sine: onnxruntime's Pow is a generic powf
-            square = helper.make_node(
-                "Mul", [node.input[0], node.input[0]], list(node.output), name=node.name
-            )
-            replaced[id(node)] = square
-            counts[node.op_type] += 1
 
     nodes = [replaced.get(id(node), node) for node in graph.node]
     nodes = _without_dead_nodes(nodes, {output.name for output in graph.output})
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+    if conv2d and opset >= 13:  # Unsqueeze/Squeeze take their axes as an input from opset 13 on
+        nodes, counts["Conv1d"] = _as_conv2d(nodes, graph, helper, numpy_helper)
     del graph.node[:]
     graph.node.extend(nodes)
     used = {name for node in nodes for name in node.input}
     kept = [init for init in graph.initializer if init.name in used]
     del graph.initializer[:]
     graph.initializer.extend(kept)
+    for name in expose:
+        graph.output.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
     onnx.save(model, str(target))
     return dict(counts)
 
@@ -177,6 +176,45 @@ def _float_lstm(node, array, add_initializer, helper):
     )
     float_node.attribute.extend(node.attribute)
     return float_node
+
+
+def _as_conv2d(nodes: list, graph, helper, numpy_helper) -> tuple[list, int]:
+    """Every Conv with a 3-D weight initializer run as a 2-D Conv of height 1; returns (nodes, count)."""
+    initializers = {init.name: init for init in graph.initializer}
+    axis = "conv2d_height_axis"
+    graph.initializer.append(numpy_helper.from_array(np.array([2], dtype=np.int64), axis))
+    reshaped: set[str] = set()
+    out, count = [], 0
+    for node in nodes:
+        weight = initializers.get(node.input[1]) if node.op_type == "Conv" else None
+        attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        if weight is None or len(weight.dims) != 3 or attributes.get("auto_pad", b"NOTSET") != b"NOTSET":
+            out.append(node)
+            continue
+        if weight.name not in reshaped:
+            weight.CopyFrom(
+                numpy_helper.from_array(numpy_helper.to_array(weight)[:, :, None, :], weight.name)
+            )
+            reshaped.add(weight.name)
+        begin, end = attributes.get("pads", [0, 0])
+        inside, outside = f"{node.output[0]}_2d_in", f"{node.output[0]}_2d_out"
+        out.append(helper.make_node("Unsqueeze", [node.input[0], axis], [inside]))
+        out.append(
+            helper.make_node(
+                "Conv",
+                [inside, *node.input[1:]],
+                [outside],
+                name=f"{node.name or node.output[0]}_2d",
+                kernel_shape=[1, weight.dims[-1]],
+                pads=[0, begin, 0, end],
+                strides=[1, *attributes.get("strides", [1])],
+                dilations=[1, *attributes.get("dilations", [1])],
+                group=attributes.get("group", 1),
+            )
+        )
+        out.append(helper.make_node("Squeeze", [outside, axis], list(node.output)))
+        count += 1
+    return out, count
 
 
 def _without_dead_nodes(nodes: list, graph_outputs: set[str]) -> list:

@@ -7,7 +7,8 @@ The five installed voice packs are Japanese speakers; with espeak-ng phonemes th
 fr, it and pt well; German works but sounds poor (reported as a quality note on the voice).
 
 Speed: the pack's dynamically quantized int8 graph spends half its time in onnxruntime's slow
-ConvInteger, so on first load it is rewritten once to float weights (`dequantize.py`) and cached
+ConvInteger, so on first load it is rewritten once to float weights with 2-D convolutions
+(`dequantize.py`, ~6 s) and cached
 next to it as `kokoro-v1.0.fp32.onnx` with a sidecar recording its sha256 (verified whenever the
 file's size or modification time changed). `models verify` only checks the pack's own files, so
 the derived file never makes the pack look damaged; a repair reinstalls the folder and the next
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dubstudio.core.dsp import pitch_shift
+from dubstudio.core.dsp import pitch_shift, time_stretch
 from dubstudio.core.errors import UnsupportedLanguageError
 from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice
 from dubstudio.engines.device import cpu_threads, resolve_device
@@ -45,10 +46,14 @@ INT8_MODEL = "kokoro-v1.0.int8.onnx"
 FLOAT_MODEL = "kokoro-v1.0.fp32.onnx"
 FLOAT_SIDECAR = "kokoro-v1.0.fp32.json"
 #: bump when the rewrite changes, so every cached float model is derived again
-FLOAT_REWRITE = 1
+FLOAT_REWRITE = 3
+#: per-phoneme durations in frames at speed 1.0, before the model divides them by `speed` and
+#: rounds them: exposed by the float rewrite so a take's true speed is known (see `synthesize`)
+DURATIONS_TENSOR = "/encoder/predictor/ReduceSum_output_0"
 SAMPLE_RATE = 24_000
 MAX_TOKENS = 510
 _CHUNK_PAUSE = 0.15
+_SPEED_TOLERANCE = 0.005
 
 #: ISO 639-1 → espeak-ng voice whose IPA Kokoro reads well
 LANGUAGES: dict[str, str] = {"es": "es", "en": "en-us", "fr": "fr-fr", "it": "it", "pt": "pt-br", "de": "de"}
@@ -138,7 +143,7 @@ class KokoroSynthesizer:
 
             scratch = self.folder / f".{FLOAT_MODEL}.{uuid.uuid4().hex}.tmp"
             try:
-                dequantize_model(self.folder / INT8_MODEL, scratch)
+                dequantize_model(self.folder / INT8_MODEL, scratch, expose=[DURATIONS_TENSOR])
                 record = {
                     "source_sha256": self._int8_sha256,
                     "rewrite": FLOAT_REWRITE,
@@ -199,22 +204,32 @@ class KokoroSynthesizer:
         nudge = nudge_for(request.style, request.register)
         speed = float(request.speed * nudge.speed)
         session = self._load()
-        pause = np.zeros(int(_CHUNK_PAUSE * SAMPLE_RATE), dtype=np.float32)
+        with_durations = DURATIONS_TENSOR in {output.name for output in session.get_outputs()}
+        pause = np.zeros(int(_CHUNK_PAUSE / speed * SAMPLE_RATE), dtype=np.float32)
         parts: list[np.ndarray] = []
+        frames_at_one = frames_at_speed = 0
         for tokens in self.tokenize(self.phonemes(request.text, request.language)):
             style = style_pack[min(len(tokens), len(style_pack) - 1)].reshape(1, 256)
-            audio = session.run(
-                None,
+            outputs = session.run(
+                ["audio", DURATIONS_TENSOR] if with_durations else ["audio"],
                 {
                     "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
                     "style": style,
                     "speed": np.array([speed], dtype=np.float32),
                 },
-            )[0]
+            )
+            if with_durations:  # the model's own rule: round(duration / speed), at least one frame
+                durations = np.asarray(outputs[1], dtype=np.float64)
+                frames_at_one += int(np.maximum(1, np.round(durations)).sum())
+                frames_at_speed += int(np.maximum(1, np.round(durations / speed)).sum())
             if parts:
                 parts.append(pause)
-            parts.append(np.asarray(audio, dtype=np.float32).ravel())
+            parts.append(np.asarray(outputs[0], dtype=np.float32).ravel())
         audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        if frames_at_speed and abs(frames_at_one / frames_at_speed / speed - 1.0) > _SPEED_TOLERANCE:
+            # rounding short phonemes makes e.g. speed 1.12 only 1.04× shorter: stretch the rest so
+            # the take is exactly `speed` times shorter than at 1.0, as the stage relies on
+            audio = time_stretch(audio, SAMPLE_RATE, speed * frames_at_speed / frames_at_one)
         if nudge.semitones:
             audio = pitch_shift(audio, SAMPLE_RATE, nudge.semitones)
         if nudge.loudness != 1.0:

@@ -105,6 +105,22 @@ class MainWindow(QMainWindow):
             self.autosave_timer.start(self.settings.autosave_seconds * 1000)
         self._update_actions()
         self._update_title()
+        QTimer.singleShot(0, self._warm_up)
+
+    def _warm_up(self) -> None:
+        """Import the pipeline's modules in the background right after start-up.
+
+        Loading C extensions holds Python's GIL for up to half a second; done now, while the user is
+        still choosing what to open, it does not freeze the window later when a job starts.
+        """
+
+        def job(_progress: ProgressCallback, _cancel: CancelToken, _done: StageDone) -> Any:
+            import dubstudio.pipeline.export
+            import dubstudio.pipeline.orchestrator
+            import dubstudio.ui.preview
+            import dubstudio.ui.voices  # noqa: F401
+
+        self.catalog_runner.start("warm-up", job)
 
     # ==== construction ===============================================================================
     def _action(
@@ -954,17 +970,19 @@ class MainWindow(QMainWindow):
         project = self.doc.project
         if project is None:
             return
-        settings, language = copy.deepcopy(project.settings), project.target_language
+        device, language = project.settings.device, project.target_language
 
         def job(_progress: ProgressCallback, _cancel: CancelToken, _done: StageDone) -> Any:
             from dubstudio.ui.voices import catalog_choices  # heavy imports: keep them off the GUI thread
 
-            return catalog_choices(settings, language)
+            return catalog_choices(device, language)
 
         if not self.catalog_runner.start("voices", job):
             QTimer.singleShot(500, self._load_voice_catalog)
 
-    def _voices_loaded(self, _name: str, choices: Any) -> None:
+    def _voices_loaded(self, name: str, choices: Any) -> None:
+        if name != "voices":  # the same runner also does the start-up warm-up
+            return
         self._voice_cache = list(choices)
         self.inspector.show_segment(self.doc.selected_id)
 

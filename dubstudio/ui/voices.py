@@ -1,26 +1,42 @@
-"""Voice choices for the speaker/voice combo boxes, from the installed synthesizers' catalog."""
+"""Voice choices for the speaker/voice combo boxes, from the installed synthesizers' catalog.
+
+Only engines whose voice lists load without torch are listed here: importing torch on any thread
+holds the GIL for hundreds of milliseconds and would freeze the editor. Voices of other engines
+that the project uses are still offered (the main window adds every voice in use).
+"""
 
 from __future__ import annotations
 
 import logging
 
 from dubstudio.core.errors import UserError
-from dubstudio.core.project import Settings
-from dubstudio.engines.factory import Engines
+from dubstudio.engines.base import Synthesizer
 from dubstudio.engines.voices import build_catalog
 
 log = logging.getLogger(__name__)
 
 
-def catalog_choices(settings: Settings, language: str | None) -> list[tuple[str, str]]:
-    """`(voice id, label)` of the voices speaking `language` (all when None), without measuring pitch.
-
-    Engines load their models lazily, so listing voices is quick; a missing engine leaves its
-    voices out instead of failing the editor.
-    """
+def _light_synthesizers(device: str) -> list[Synthesizer]:
+    engines: list[Synthesizer] = []
     try:
-        synthesizers = Engines(settings).synthesizers().values()
-        voices = build_catalog(synthesizers, language=language or None, measure=False)
+        from dubstudio.engines.kokoro import KokoroSynthesizer
+
+        engines.append(KokoroSynthesizer(device=device))
+    except (UserError, OSError) as error:
+        log.info("Kokoro voices unavailable: %s", error)
+    try:
+        from dubstudio.engines.espeak import EspeakSynthesizer
+
+        engines.append(EspeakSynthesizer())
+    except (UserError, OSError) as error:
+        log.info("espeak-ng voices unavailable: %s", error)
+    return engines
+
+
+def catalog_choices(device: str, language: str | None) -> list[tuple[str, str]]:
+    """`(voice id, label)` of the voices speaking `language` (all when None), without measuring pitch."""
+    try:
+        voices = build_catalog(_light_synthesizers(device), language=language or None, measure=False)
     except (UserError, OSError) as error:
         log.info("voice catalog unavailable: %s", error)
         return []

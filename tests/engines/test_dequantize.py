@@ -18,14 +18,16 @@ CHANNELS, FRAMES, HIDDEN = 16, 40, 8
 
 
 def _float_model(path: Path) -> None:
-    """Conv1d(+bias) → Snake-like square → MatMul → bidirectional LSTM: the op kinds Kokoro quantizes."""
+    """Conv1d(+bias, dilated) → square → MatMul → bidirectional LSTM: the op kinds Kokoro quantizes."""
     rng = np.random.default_rng(0)
 
     def weight(name: str, *shape: int) -> onnx.TensorProto:
         return numpy_helper.from_array(rng.normal(0, 0.3, shape).astype(np.float32), name)
 
     nodes = [
-        helper.make_node("Conv", ["x", "conv_w", "conv_b"], ["conv"], kernel_shape=[5], pads=[2, 2]),
+        helper.make_node(
+            "Conv", ["x", "conv_w", "conv_b"], ["conv"], kernel_shape=[5], pads=[4, 4], dilations=[2]
+        ),
         helper.make_node("Pow", ["conv", "two"], ["squared"]),
         helper.make_node("Transpose", ["squared"], ["frames"], perm=[2, 0, 1]),  # (time, batch, channels)
         helper.make_node("MatMul", ["frames", "proj_w"], ["projected"]),
@@ -77,14 +79,16 @@ def test_every_quantized_op_becomes_a_float_op(models):
     quantized = Counter(node.op_type for node in onnx.load(str(models["int8"])).graph.node)
     ops = Counter(node.op_type for node in onnx.load(str(models["rewritten"])).graph.node)
     assert quantized["ConvInteger"] == 1 and quantized["MatMulInteger"] == 1  # the patterns do occur
-    assert counts == {"ConvInteger": 1, "MatMulInteger": 1, "DynamicQuantizeLSTM": 1, "Pow": 1}
+    assert counts == {"ConvInteger": 1, "MatMulInteger": 1, "DynamicQuantizeLSTM": 1, "Conv1d": 1}
     # this onnxruntime adds the conv bias in float after rescaling (Reshape + Add stay); the Kokoro
     # pack's older quantizer added it in int32 first, a pattern tests/engines/test_kokoro.py covers
-    assert ops == {"Conv": 1, "Reshape": 1, "Add": 1, "Mul": 1, "Transpose": 1, "MatMul": 1, "LSTM": 1}
+    expected = {"Conv": 1, "Unsqueeze": 1, "Squeeze": 1, "Reshape": 1, "Add": 1, "Pow": 1, "Transpose": 1}
+    assert ops == {**expected, "MatMul": 1, "LSTM": 1}
 
 
-def test_rewritten_model_computes_what_the_float_model_does(models):
-    dequantize_model(models["int8"], models["rewritten"])
+@pytest.mark.parametrize("conv2d", [True, False])
+def test_rewritten_model_computes_what_the_float_model_does(models, conv2d):
+    dequantize_model(models["int8"], models["rewritten"], conv2d=conv2d)
     x = np.random.default_rng(1).normal(0, 1, (1, CHANNELS, FRAMES)).astype(np.float32)
     exact, int8, rewritten = (_run(models[name], x) for name in ("float", "int8", "rewritten"))
     assert rewritten.shape == exact.shape

@@ -132,11 +132,13 @@ def test_many_channels_and_high_rates_work(tmp_path: Path, transcript: Path, nam
 def test_three_hours_of_silence_fail_fast_with_no_speech(tmp_path: Path) -> None:
     media = sparse_silence_wav(tmp_path / "silence-3h.wav", THREE_HOURS)
     started = time.perf_counter()
-    result = dub(media, tmp_path / "out", timeout=SILENCE_BUDGET_S * 2)
+    try:
+        result = dub(media, tmp_path / "out", timeout=SILENCE_BUDGET_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"no answer after {SILENCE_BUDGET_S} s on 3 h of silence: it should find no speech fast")
     elapsed = time.perf_counter() - started
     print(f"3 h of silence rejected in {elapsed:.1f} s")
     assert_user_error(result, names=media, says="no speech", fix="--subtitles")
-    assert elapsed < SILENCE_BUDGET_S, f"took {elapsed:.0f} s to find no speech in 3 h of silence"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -148,13 +148,24 @@ def test_kokoro_takes_fit_their_slots(engines, catalog, tmp_path):
     assert "characters" in overflow[0].suggestion
     assert result[0].issues == [] and result[0].clip.overflow == 0.0
 
+    calls = engines["kokoro"].calls
+    retaken = synthesize_segments(
+        result, project, engines, catalog, tmp_path, only_ids={"c1", "c2"}, force=True
+    )
+    assert engines["kokoro"].calls == calls + 2  # the previous takes predict the speed: one synthesis each
+    _check_invariants(retaken, tmp_path, 1.25)
+    assert retaken[1].clip.engine_speed == pytest.approx(1.25) and retaken[1].clip.overflow > 0
+
 
 def test_cache_hit_only_ids_and_history_with_espeak(engines, catalog, tmp_path):
     espeak = engines["espeak"]
     cues = _cues("espeak:es+f3")
     project = _project(cues, max_speed=1.5)
+    calls = espeak.calls
     first = synthesize_segments(cues, project, engines, catalog, tmp_path)
     _check_invariants(first, tmp_path, 1.5)
+    # the calibrated speech rate predicts each engine speed: one synthesis per spoken cue
+    assert espeak.calls - calls == 3
     calls = espeak.calls
 
     again = synthesize_segments(first, project, engines, catalog, tmp_path)

@@ -89,7 +89,9 @@ def test_dragging_a_region_edge_retimes_the_segment(window, qtbot):
     QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, edge)
     for step in range(1, 7):
         QTest.mouseMove(canvas, QPoint(edge.x() - 10 * step, y))
-    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(edge.x() - 60, y))
+    QTest.mouseRelease(
+        canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(edge.x() - 60, y)
+    )
     expected = old_end - 60 / canvas.px_per_s
     assert segment.start == old_start
     assert abs(segment.end - expected) <= 8 / canvas.px_per_s + 1e-3
@@ -223,7 +225,9 @@ def test_save_autosave_and_recovery(window, make_window, project_dir):
 
 def test_a_broken_project_is_reported_not_raised(make_window, tmp_path, monkeypatch):
     shown = []
-    monkeypatch.setattr("dubstudio.ui.main_window.show_error", lambda _parent, error, **_kw: shown.append(error))
+    monkeypatch.setattr(
+        "dubstudio.ui.main_window.show_error", lambda _parent, error, **_kw: shown.append(error)
+    )
     window = make_window()
     folder = tmp_path / "broken"
     folder.mkdir()

@@ -33,8 +33,12 @@ def transcript(tmp_path_factory) -> Path:
     lines = ["WEBVTT", ""]
     for number, line in enumerate((SAMPLE / "sample.stm").read_text().splitlines(), start=1):
         _file, _channel, who, start, end, *words = line.split()
-        lines += [str(number), f"{_timestamp(float(start))} --> {_timestamp(float(end))}",
-                  f"<v {who}>{' '.join(words)}", ""]  # fmt: skip
+        lines += [
+            str(number),
+            f"{_timestamp(float(start))} --> {_timestamp(float(end))}",
+            f"<v {who}>{' '.join(words)}",
+            "",
+        ]
     path = tmp_path_factory.mktemp("vtt") / "call.vtt"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -49,8 +53,15 @@ def engines() -> Engines:
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory, sample_media, transcript, engines) -> Path:
     folder = tmp_path_factory.mktemp("finished") / "call.dubstudio"
-    Pipeline.create(sample_media, folder, source_language="en", target_language="es",
-                    settings=Settings(device="cpu"), subtitles=transcript, engines=engines).run()  # fmt: skip
+    Pipeline.create(
+        sample_media,
+        folder,
+        source_language="en",
+        target_language="es",
+        settings=Settings(device="cpu"),
+        subtitles=transcript,
+        engines=engines,
+    ).run()
     return folder
 
 

@@ -104,6 +104,11 @@ class VlcPlayer(PlayerBase):
         self._video.set_time(round(self._pending_seek * 1000))
         self._pending_seek = None
         if not self.is_playing():
+            # let VLC decode the frame at the new time before pausing, so the seek shows its frame
+            QTimer.singleShot(250, self._pause_unless_playing)
+
+    def _pause_unless_playing(self) -> None:
+        if not self.is_playing():
             self._video.set_pause(1)
 
     def _video_position(self) -> float:
