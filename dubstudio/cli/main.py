@@ -27,7 +27,8 @@ EXIT_CANCELLED = 130
 EXIT_INTERNAL_ERROR = 70
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> tuple[argparse.ArgumentParser, set[str]]:
+    """The parser and the names of its commands."""
     parser = argparse.ArgumentParser(
         prog="dubstudio",
         description="Offline subtitle-and-dub editor. Run without a command to open the editor.",
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
         if module_info.name.endswith("_cmd"):
             importlib.import_module(f"dubstudio.cli.{module_info.name}").register(subparsers)
-    return parser
+    return parser, set(subparsers.choices)
 
 
 def _print_paragraph(text: str) -> None:
@@ -64,7 +65,9 @@ def run_command(func, args: argparse.Namespace) -> int:
         _print_paragraph(f"Error: {exc.message}")
         return EXIT_USER_ERROR
     except (Cancelled, KeyboardInterrupt):
-        _print_paragraph("Cancelled. The project keeps every stage that finished; run the command again to resume.")
+        _print_paragraph(
+            "Cancelled. The project keeps every stage that finished; run the command again to resume."
+        )
         return EXIT_CANCELLED
     except Exception as exc:
         log = _write_crash_log()
@@ -75,12 +78,26 @@ def run_command(func, args: argparse.Namespace) -> int:
         return EXIT_INTERNAL_ERROR
 
 
+def _gui_target(argv: list[str], commands: set[str]) -> tuple[Path | None, Path | None] | None:
+    """`dubstudio` → editor; `dubstudio PATH` (desktop "Open with") → a project or a new one for media."""
+    if not argv:
+        return None, None
+    if len(argv) == 1 and argv[0] not in commands and not argv[0].startswith("-"):
+        path = Path(argv[0])
+        if path.is_dir() or path.name == "project.json":
+            return (path if path.is_dir() else path.parent), None
+        if path.is_file():
+            return None, path
+    return None
+
+
 def main(argv: list[str]) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
-    if func is None:
+    parser, commands = build_parser()
+    target = _gui_target(argv, commands)
+    if target is not None:
         from dubstudio.ui.app import run_gui
 
-        return run_command(lambda _args: run_gui(None, None), args)
-    return run_command(func, args)
+        project_dir, media = target
+        return run_command(lambda _args: run_gui(project_dir, None, media=media), argparse.Namespace())
+    args = parser.parse_args(argv)
+    return run_command(args.func, args)

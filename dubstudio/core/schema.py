@@ -96,7 +96,8 @@ def _convert(tp: Any, value: Any, where: str) -> Any:
     if origin is Literal:
         allowed = get_args(tp)
         if value not in allowed:
-            raise SchemaError(where, f"must be one of {', '.join(map(repr, allowed))}, got {_describe(value)}")
+            choices = ", ".join(map(repr, allowed))
+            raise SchemaError(where, f"must be one of {choices}, got {_describe(value)}")
         return value
     if origin is list:
         if not isinstance(value, list):

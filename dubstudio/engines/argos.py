@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 from dubstudio.core.errors import UnsupportedLanguageError
 
@@ -24,6 +25,19 @@ _SENTENCE = re.compile(r".+?(?:[.!?…。！？]+[\"'”’»)\]]*(?=\s|$)|$)", 
 def split_sentences(text: str) -> list[str]:
     """Sentences of a short text, cut after terminal punctuation followed by a space or the end."""
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
+def installed_package_dirs() -> list[Path]:
+    """Folders of installed argostranslate packages, found without importing the translator."""
+    from argostranslate import settings
+
+    return [
+        package
+        for folder in map(Path, settings.package_dirs)
+        if folder.is_dir()
+        for package in folder.iterdir()
+        if (package / "metadata.json").is_file()
+    ]
 
 
 class _PunctuationSentencizer:
@@ -39,17 +53,24 @@ class ArgosTranslator:
     name = "argos"
 
     def __init__(self) -> None:
-        from argostranslate import translate
-
-        self._translate_module = translate
+        self._translate_module = None
         self._prepared: set[int] = set()
 
     def refresh(self) -> None:
         """Forget argostranslate's cached package graph (after the model manager installed a package)."""
-        self._translate_module.get_installed_languages.cache_clear()
+        if self._translate_module is not None:
+            self._translate_module.get_installed_languages.cache_clear()
         self._prepared.clear()
 
     def _languages(self) -> list:
+        # argostranslate.translate pulls in spaCy and Stanza (seconds of imports holding the GIL, which
+        # freezes the editor while the pipeline runs): import it only when a package is installed.
+        if self._translate_module is None:
+            if not installed_package_dirs():
+                return []
+            from argostranslate import translate
+
+            self._translate_module = translate
         return self._translate_module.get_installed_languages()
 
     def pairs(self) -> set[tuple[str, str]]:

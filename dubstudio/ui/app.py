@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QTimer
-from PySide6.QtGui import QGuiApplication, QPixmap
+from PySide6.QtGui import QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QWidget
 
 from dubstudio import __version__
@@ -30,10 +30,20 @@ def ensure_app() -> QApplication:
     QCoreApplication.setApplicationName("DubStudio")
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication(sys.argv[:1])
+    QGuiApplication.setDesktopFileName("dubstudio")
+    icon = app_icon_path()
+    if icon is not None:
+        app.setWindowIcon(QIcon(str(icon)))
     from dubstudio.ui.settings import AppSettings
 
     apply_theme(app, AppSettings().text("ui/theme") or "dark")
     return app
+
+
+def app_icon_path() -> Path | None:
+    """resources/icons/dubstudio.svg of a source checkout or of a PyInstaller bundle, if present."""
+    roots = [Path(__file__).resolve().parents[2], Path(getattr(sys, "_MEIPASS", "."))]
+    return next((p for r in roots if (p := r / "resources" / "icons" / "dubstudio.svg").is_file()), None)
 
 
 def grab_window(widget: QWidget) -> QPixmap:
@@ -52,8 +62,9 @@ def save_screenshot(widget: QWidget, path: Path) -> bool:
     return grab_window(widget).save(str(path), "PNG")
 
 
-def run_gui(project_dir: Path | None, screenshot: Path | None) -> int:
-    """Open the editor (with a project when given); with `screenshot`, save a PNG and exit."""
+def run_gui(project_dir: Path | None, screenshot: Path | None, *, media: Path | None = None) -> int:
+    """Open the editor (with a project, or the new-project dialog for `media`); with `screenshot`,
+    save a PNG and exit."""
     app = ensure_app()
     from dubstudio.ui.main_window import MainWindow
 
@@ -63,6 +74,8 @@ def run_gui(project_dir: Path | None, screenshot: Path | None) -> int:
     window.show()
     if project_dir is not None:
         QTimer.singleShot(0, lambda: window.open_project(Path(project_dir)))
+    elif media is not None:
+        QTimer.singleShot(0, lambda: window.new_project(Path(media)))
     if screenshot is not None:
         result = {"ok": False}
 

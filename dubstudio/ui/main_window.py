@@ -20,6 +20,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -92,7 +93,8 @@ class MainWindow(QMainWindow):
         self._pending_segment_job = ""
         self._export_dir: Path | None = None
         self.setWindowTitle("DubStudio")
-        self.setWindowIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaVolume))
+        if QApplication.windowIcon().isNull():
+            self.setWindowIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaVolume))
         self.resize(1500, 940)
         self._create_actions()
         self._create_widgets()
@@ -754,12 +756,14 @@ class MainWindow(QMainWindow):
 
         self._start_job("pipeline", job, owns_project=True)
 
-    def new_project(self) -> None:
+    def new_project(self, media: Path | None = None) -> None:
         from dubstudio.ui.dialogs.new_project import NewProjectDialog
 
         if self.runner.is_running or not self.maybe_save():
             return
         dialog = NewProjectDialog(self, self.settings)
+        if media is not None:
+            dialog.media_edit.setText(str(media))
         if dialog.exec():
             self.start_new_project(dialog.request())
 

@@ -63,7 +63,10 @@ def test_keys_follow_the_pipeline_contract_names():
     [
         (lambda d: d["segments"][0].__setitem__("start", "abc"), "segments[0].start"),
         (lambda d: d["segments"][0].__setitem__("end", 1e308), "segments[0].end"),
-        (lambda d: d["segments"][0]["words"][1].__setitem__("probability", True), "segments[0].words[1].probability"),
+        (
+            lambda d: d["segments"][0]["words"][1].__setitem__("probability", True),
+            "segments[0].words[1].probability",
+        ),
         (lambda d: d["speakers"][0].__setitem__("gender", "robot"), "speakers[0].gender"),
         (lambda d: d["segments"][0].__setitem__("evil", 1), "segments[0]"),
         (lambda d: d["segments"][0].pop("id"), "segments[0].id"),
