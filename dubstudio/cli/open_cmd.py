@@ -32,6 +32,10 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.screenshot is not None and args.screenshot.suffix.lower() != ".png":
         raise UserError("the screenshot must be a .png file", path=args.screenshot)
+    from dubstudio.core import store
+
+    if not store.recovery_available(folder):
+        store.load_project(folder)  # a damaged or hostile project is reported here, before any window
     from dubstudio.ui.app import run_gui
 
     return run_gui(folder, args.screenshot)

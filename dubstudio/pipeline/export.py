@@ -18,6 +18,7 @@ ffmpeg runs with argument lists (never a shell); its failures become a MediaErro
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -92,12 +93,18 @@ def export_subtitle_files(project: Project, out_dir: Path) -> dict[str, Path]:
     return written
 
 
+def safe_file_stem(name: str) -> str:
+    """A project name as a file name that stays in its folder (the name is user data)."""
+    stem = re.sub(r'[\\/\x00:*?"<>|]+', "_", name).strip(" .")
+    return stem or "dub"
+
+
 def mux_video(project: Project, mix_wav: Path, target_srt: Path | None, out_dir: Path) -> Path:
     """The source's video stream (copied), the mix as default audio, the original as second audio."""
     media = project.media
     assert media is not None and media.has_video
     container = "mp4" if media.video_codec in MP4_VIDEO_CODECS else "mkv"
-    output = out_dir / f"{project.name}.dubbed.{container}"
+    output = out_dir / f"{safe_file_stem(project.name)}.dubbed.{container}"
     target_tag = language_tag(project.target_language)
     source_tag = language_tag(project.source_language)
     inputs = ["-i", media.path, "-i", str(mix_wav)]

@@ -83,7 +83,9 @@ def run_transcription(
     spaceless = transcription.language in SPACELESS_LANGUAGES
     speakers: list[Speaker] = []
     turns: list[SpeakerTurn] = []
-    if diarizer is not None:
+    # No speech heard: diarizing hours of silence would only delay the "no speech" failure.
+    diarize = diarizer is not None and bool(transcription.segments)
+    if diarize:
         diarization = diarizer.diarize(
             audio_16k,
             min_speakers=settings.min_speakers,
@@ -100,7 +102,7 @@ def run_transcription(
         for piece in pieces:
             flag_segment(piece, source, spaceless)
         segments.extend(pieces)
-    if diarizer is not None:
+    if diarize:
         used = {s.speaker_id for s in segments}
         heard = [i for i in dict.fromkeys(ids.values()) if i in used]
         speakers = [describe_speaker(i, audio_16k, turns, embeddings.get(i), known_speakers) for i in heard]
