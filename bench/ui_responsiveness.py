@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ui"))
 
-from PySide6.QtCore import QElapsedTimer, QSettings, QTimer
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer
 from ui_builders import SAMPLE, make_video
 
 from dubstudio.core.project import Settings
@@ -85,8 +85,10 @@ def main() -> int:
     window = MainWindow(settings)
     window.quiet_dialogs = True
     window.show()
-    while window.catalog_runner.is_running:  # start-up imports, done while a user picks a file
-        app.processEvents()
+    # start-up imports, done while a user picks a file (the job starts from the event loop)
+    warm_up = QEventLoop()
+    window.catalog_runner.finished.connect(warm_up.quit)
+    warm_up.exec()
     stages: list[tuple[str, float]] = []
     started = time.perf_counter()
     window.runner.stage_done.connect(lambda stage, _p: stages.append((stage, time.perf_counter() - started)))

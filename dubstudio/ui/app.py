@@ -18,6 +18,11 @@ from PySide6.QtWidgets import QApplication, QWidget
 from dubstudio import __version__
 from dubstudio.ui.theme import apply_theme
 
+#: Python's GIL hand-over interval in the editor (default 5 ms). Qt calls into Python for every
+#: slot, paint and model cell, taking the GIL each time; with a job's Python code running on a
+#: worker thread each take can wait a whole interval, and one repaint takes it hundreds of times.
+GUI_SWITCH_INTERVAL_S = 0.001
+
 #: how long a screenshot run waits for layout, peaks and the first video frame (ms)
 SCREENSHOT_DELAY_MS = 2500
 
@@ -30,6 +35,7 @@ def ensure_app() -> QApplication:
     QCoreApplication.setApplicationName("DubStudio")
     QCoreApplication.setApplicationVersion(__version__)
     app = QApplication(sys.argv[:1])
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)
     QGuiApplication.setDesktopFileName("dubstudio")
     icon = app_icon_path()
     if icon is not None:

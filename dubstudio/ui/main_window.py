@@ -12,12 +12,14 @@ navigation keep working.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import copy
+import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QDeadlineTimer, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -65,6 +67,24 @@ STAGE_LABELS = {
     "media": "Reading media",
     "preview": "Rendering preview",
 }
+#: what a pipeline run without recognition imports, loaded by the start-up warm-up. Recognition's
+#: torch-based engines are not: they load on the job's thread when a recognition stage runs.
+WARM_UP_MODULES = (
+    "dubstudio.pipeline.orchestrator",
+    "dubstudio.pipeline.export",
+    "dubstudio.ui.preview",
+    "dubstudio.ui.voices",
+    "dubstudio.engines.translators",
+    "dubstudio.engines.kokoro",
+    "dubstudio.stages.segmentation",
+    "dubstudio.stages.translation",
+    "dubstudio.stages.voice_matching",
+    "dubstudio.stages.synthesis",
+    "onnxruntime",  # imported by the Kokoro engine when it first synthesizes
+)
+#: how long closing the window waits for cancelled jobs before leaving them to end in the background
+CLOSE_WAIT_MS = 1000
+
 
 class MainWindow(QMainWindow):
     #: emitted when a background job ends (name), for tests and scripts
@@ -92,6 +112,8 @@ class MainWindow(QMainWindow):
         self._new_project_dir: Path | None = None
         self._pending_segment_job = ""
         self._export_dir: Path | None = None
+        #: set once the window is closing: no job may start after that
+        self._closing = False
         self.setWindowTitle("DubStudio")
         if QApplication.windowIcon().isNull():
             self.setWindowIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaVolume))
@@ -112,15 +134,18 @@ class MainWindow(QMainWindow):
     def _warm_up(self) -> None:
         """Import the pipeline's modules in the background right after start-up.
 
-        Loading C extensions holds Python's GIL for up to half a second; done now, while the user is
-        still choosing what to open, it does not freeze the window later when a job starts.
+        Loading C extensions holds Python's GIL for up to half a second, and every import competes
+        with the GUI thread for the GIL; done now, while the user is still choosing what to open, it
+        does not freeze the window later when a job starts.
         """
+        if self._closing:
+            return
 
-        def job(_progress: ProgressCallback, _cancel: CancelToken, _done: StageDone) -> Any:
-            import dubstudio.pipeline.export
-            import dubstudio.pipeline.orchestrator
-            import dubstudio.ui.preview
-            import dubstudio.ui.voices  # noqa: F401
+        def job(_progress: ProgressCallback, cancel: CancelToken, _done: StageDone) -> Any:
+            for module in WARM_UP_MODULES:
+                cancel.raise_if_cancelled()
+                with contextlib.suppress(ImportError):  # a missing optional engine fails later, clearly
+                    importlib.import_module(module)
 
         self.catalog_runner.start("warm-up", job)
 
@@ -478,9 +503,34 @@ class MainWindow(QMainWindow):
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
+    def confirm_cancel_pipeline(self, then: str) -> bool:
+        """Ask before a running pipeline job is cancelled; True when none runs or the user agrees."""
+        if not self.runner.is_running or self.quiet_dialogs:
+            return True
+        label = STAGE_LABELS.get(self.runner.name, self.runner.name.capitalize())
+        answer = QMessageBox.question(
+            self,
+            "A job is running",
+            f"A job is running ({label}). Cancel it and {then}?\n\nStages already finished are kept.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def stop_jobs(self, runners: tuple[JobRunner, ...], wait_ms: int = 0) -> None:
+        """Cancel the jobs of `runners`, wait up to `wait_ms` in all, and detach any still busy (an
+        engine call in flight cannot be interrupted): the window never waits for an engine."""
+        for runner in runners:
+            runner.cancel()
+        deadline = QDeadlineTimer(wait_ms)
+        for runner in runners:
+            runner.stop(deadline)
+
     def open_project(self, folder: Path, *, recovery: Callable[[QWidget, Path], str] = ask_recovery) -> bool:
-        """Load a project folder (offering crash recovery first); errors are shown, never raised."""
-        if self.runner.is_running or not self.maybe_save():
+        """Load a project folder (offering crash recovery first); errors are shown, never raised.
+
+        A running job is cancelled (the pipeline after asking) once the new project has loaded."""
+        if not self.confirm_cancel_pipeline("open another project") or not self.maybe_save():
             return False
         folder = Path(folder)
         try:
@@ -508,11 +558,14 @@ class MainWindow(QMainWindow):
         except UserError as error:
             show_error(self, error, title="Cannot open the project")
             return False
+        self.stop_jobs((self.runner,))
         self.set_project(project, folder, dirty=project is not None and store.recovery_available(folder))
         self.settings.add_recent(folder)
         return True
 
     def set_project(self, project: Project, folder: Path, *, dirty: bool = False) -> None:
+        # the waveform and voices of the previous project are obsolete: drop them, do not wait
+        self.stop_jobs((self.peaks_runner, self.catalog_runner))
         self.undo_stack.clear()
         self._voice_cache = None
         self.doc.select("")
@@ -558,6 +611,8 @@ class MainWindow(QMainWindow):
         self.player_panel.refresh_sources()
 
     def _start_peaks(self) -> None:
+        if self._closing:
+            return
         folder = self.doc.project_dir
         wav = folder / "audio" / MIX_WAV if folder else None
         if wav is None or not wav.is_file():
@@ -759,12 +814,13 @@ class MainWindow(QMainWindow):
     def new_project(self, media: Path | None = None) -> None:
         from dubstudio.ui.dialogs.new_project import NewProjectDialog
 
-        if self.runner.is_running or not self.maybe_save():
+        if not self.confirm_cancel_pipeline("start a new project") or not self.maybe_save():
             return
         dialog = NewProjectDialog(self, self.settings)
         if media is not None:
             dialog.media_edit.setText(str(media))
         if dialog.exec():
+            self.stop_jobs((self.runner,))
             self.start_new_project(dialog.request())
 
     def start_new_project(self, request: Any) -> bool:
@@ -972,13 +1028,14 @@ class MainWindow(QMainWindow):
     def _load_voice_catalog(self) -> None:
         """Engines import heavy libraries on first use, so the catalog is built on a worker thread."""
         project = self.doc.project
-        if project is None:
+        if project is None or self._closing:
             return
         device, language = project.settings.device, project.target_language
 
-        def job(_progress: ProgressCallback, _cancel: CancelToken, _done: StageDone) -> Any:
+        def job(_progress: ProgressCallback, cancel: CancelToken, _done: StageDone) -> Any:
             from dubstudio.ui.voices import catalog_choices  # heavy imports: keep them off the GUI thread
 
+            cancel.raise_if_cancelled()
             return catalog_choices(device, language)
 
         if not self.catalog_runner.start("voices", job):
@@ -1023,7 +1080,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(self.doc.dirty)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not self.maybe_save():
+        if not self.confirm_cancel_pipeline("close") or not self.maybe_save():
             event.ignore()
             return
         self.shutdown()
@@ -1032,12 +1089,12 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def shutdown(self) -> None:
-        """Stop playback and every background job, waiting for their threads to end."""
-        runners = (self.runner, self.peaks_runner, self.catalog_runner)
-        for runner in runners:
-            runner.cancel()
-        for runner in runners:
-            runner.wait()
+        """Stop playback and cancel every background job, waiting at most `CLOSE_WAIT_MS` for them.
+
+        A job still inside an engine call then ends on its own thread while the window is gone;
+        the application waits for it when it exits (`worker.wait_for_detached_jobs`)."""
+        self._closing = True
+        self.stop_jobs((self.runner, self.peaks_runner, self.catalog_runner), CLOSE_WAIT_MS)
         self.player.stop()
         self.clip_player.stop()
 

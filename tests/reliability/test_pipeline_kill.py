@@ -93,14 +93,17 @@ def test_sigkill_during_a_dub_from_subtitles_always_leaves_a_loadable_project(
     arguments = ["dub", str(speech_video), "--to", "es", "--from", "en", "--subtitles", str(transcript)]
     arguments += ["--out", str(folder)]
     rng = random.Random(20261122)
-    delays = sorted(rng.uniform(0.8, 14.0) for _ in range(12))
+    # Short rounds: each one resumes the last, so on a fast machine the job completes after a few kills
+    # and the later rounds merely finish; the first rounds always kill (start-up alone takes seconds).
+    delays = sorted(rng.uniform(0.8, 6.0) for _ in range(12))
     started = time.perf_counter()
     log, _done = _kill_rounds(arguments, folder, delays)
     killing = time.perf_counter() - started
     _finish(arguments, folder)
     kills = sum(outcome == "killed" for _d, outcome, _n in log)
     print(f"{kills} kills in {killing:.0f} s, then a full run; rounds: {log}")
-    assert kills >= 8, log
+    kills_mid_job = sum(outcome == "killed" and stages > 0 for _d, outcome, stages in log)
+    assert kills >= 4 and kills_mid_job >= 2, log
 
 
 @pytest.mark.slow

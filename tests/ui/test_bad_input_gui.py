@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
 from badinput import speech_mp4, truncated_copy, video_without_audio, zero_byte
 
 from dubstudio.core.project import Project
-from dubstudio.core.store import PROJECT_FILE, autosave, create_project_dir, recover
+from dubstudio.core.store import PROJECT_FILE, autosave, create_project_dir, load_project, recover
 from dubstudio.ui.dialogs.new_project import NewProjectRequest
 from dubstudio.ui.main_window import MainWindow
 from dubstudio.ui.settings import AppSettings
@@ -183,12 +183,7 @@ def test_a_new_project_from_bad_media_shows_what_is_wrong(
 
 def test_a_newer_autosave_is_offered_on_open(window: MainWindow, tmp_path: Path) -> None:
     """What a crash leaves: the saved project plus a newer autosave of unsaved edits. Opening it
-    offers the recovery; cancelling that question opens nothing and loses nothing.
-
-    (Pressing "Recover" opens the project, which starts the voice-catalog job; closing the window
-    then waits for it, which takes minutes on this shared machine, so the choice is checked on the
-    store: the autosave is still there and loads.)
-    """
+    offers the recovery; cancelling that question opens nothing and loses nothing."""
     folder = create_project_dir(tmp_path / "crashed.dubstudio", Project(name="saved"))
     autosave(folder, Project(name="edited after the save"))
     later = time.time() + 5
@@ -201,3 +196,34 @@ def test_a_newer_autosave_is_offered_on_open(window: MainWindow, tmp_path: Path)
     assert [seen["title"] for seen in catcher.seen] == ["Recover unsaved changes?"]
     assert not window.doc.is_open
     assert recover(folder).name == "edited after the save"
+
+
+def test_recovering_then_closing_does_not_wait_for_background_jobs(
+    window: MainWindow, project_dir: Path
+) -> None:
+    """Pressing "Recover" in the real prompt opens the autosaved edits, which starts the waveform
+    and voice-catalog jobs; closing the window at once cancels them and returns within seconds,
+    even when a job is inside an engine call that cannot be interrupted (it ends in the background).
+    """
+    project = load_project(project_dir)
+    project.segments[0].translated_text = "¿Aló? (recuperado)"
+    autosave(project_dir, project)
+    later = time.time() + 5
+    os.utime(project_dir / "project.autosave.json", (later, later))
+    catcher = ModalCatcher(press="recover")
+    try:
+        assert window.open_project(project_dir)
+    finally:
+        catcher.stop()
+    assert [seen["title"] for seen in catcher.seen] == ["Recover unsaved changes?"]
+    assert window.doc.segment("seg-000").translated_text == "¿Aló? (recuperado)"
+    assert window.doc.dirty
+    jobs = (window.runner, window.peaks_runner, window.catalog_runner)
+    assert any(runner.is_running for runner in jobs)  # set_project has just started them
+    window.doc.set_dirty(False)  # no "save the changes?" question: the closing is what is timed
+    started = time.monotonic()
+    assert window.close()
+    took = time.monotonic() - started
+    assert not window.isVisible()
+    assert took < 3.0, f"closing took {took:.1f} s"
+    assert not any(runner.is_running for runner in jobs)  # a job still busy was handed to the app

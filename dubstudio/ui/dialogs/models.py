@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QDeadlineTimer
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -184,6 +185,5 @@ class ModelManagerDialog(QDialog):
         self.refresh()
 
     def reject(self) -> None:
-        self.runner.cancel()
-        self.runner.wait()
+        self.runner.stop(QDeadlineTimer(1000))  # a job still busy then ends in the background
         super().reject()

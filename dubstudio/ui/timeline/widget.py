@@ -13,11 +13,11 @@ which the main window turns into an undoable command. Wheel scrolls, Ctrl+wheel 
 from __future__ import annotations
 
 import bisect
+import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -31,13 +31,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QHBoxLayout, QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
-from dubstudio.core.errors import ProjectFileError
 from dubstudio.core.project import Segment
-from dubstudio.core.store import resolve_inside
 from dubstudio.core.timeline import format_timecode
 from dubstudio.ui.document import ProjectDocument
 from dubstudio.ui.theme import ERROR_COLOR, WARNING_COLOR, is_dark, speaker_color
-from dubstudio.ui.timeline.clip_peaks import MAX_CLIP_WAVEFORMS, ClipPeakCache
+from dubstudio.ui.timeline.clip_peaks import COMPUTE_BUDGET_S, MAX_CLIP_WAVEFORMS, ClipPeakCache
 from dubstudio.ui.timeline.snapping import PeakSource, clamp_span, silence_edges, snap, word_edges
 
 RULER_HEIGHT = 22
@@ -306,6 +304,8 @@ class TimelineCanvas(QWidget):
         if self.dub_track is not None:
             self._paint_wave(painter, self.dub_track, lane, wave_color, self.view_start, self.view_end)
         draw_waves = self.dub_track is None and len(rows) <= MAX_CLIP_WAVEFORMS and self.doc.project_dir
+        compute_until = time.perf_counter() + COMPUTE_BUDGET_S
+        self.clip_peaks.deferred = False
         for row in rows:
             segment = segments[row]
             clip = segment.clip
@@ -318,7 +318,8 @@ class TimelineCanvas(QWidget):
             color.setAlpha(45)
             painter.fillRect(QRectF(x0, lane.top() + 2, max(x1 - x0, 1.0), lane.height() - 4), color)
             if draw_waves:
-                self._paint_clip_wave(painter, clip.path, clip.start, clip.end, lane, wave_color)
+                compute = time.perf_counter() < compute_until
+                self._paint_clip_wave(painter, clip.path, clip.start, clip.end, lane, wave_color, compute)
             if clip.overflow > 0:
                 over = QRectF(
                     x1 - clip.overflow * self.px_per_s, lane.top() + 2, clip.overflow * self.px_per_s, 4
@@ -327,15 +328,21 @@ class TimelineCanvas(QWidget):
             if "synthesis" in segment.stale:
                 painter.setPen(QPen(WARNING_COLOR, 1, Qt.PenStyle.DashLine))
                 painter.drawRect(QRectF(x0, lane.top() + 2, max(x1 - x0, 1.0), lane.height() - 5))
+        if self.clip_peaks.deferred:
+            QTimer.singleShot(0, self.update)  # the clips left out come in the next paint
 
     def _paint_clip_wave(
-        self, painter: QPainter, relative: str, start: float, end: float, lane: QRectF, color: QColor
+        self,
+        painter: QPainter,
+        relative: str,
+        start: float,
+        end: float,
+        lane: QRectF,
+        color: QColor,
+        compute: bool,
     ) -> None:
-        try:
-            path = resolve_inside(self.doc.project_dir, relative)  # type: ignore[arg-type]
-        except ProjectFileError:  # the store reports bad paths on load; here the clip is just not drawn
-            return
-        peaks = self.clip_peaks.get(Path(path))
+        path = self.clip_peaks.path_of(self.doc.project_dir, relative)  # type: ignore[arg-type]
+        peaks = self.clip_peaks.get(path, compute=compute) if path is not None else None
         if peaks is None:
             return
         shifted = _ShiftedPeaks(peaks, start)

@@ -1,0 +1,70 @@
+"""Background jobs end or are let go without blocking the GUI thread (`JobRunner.stop`).
+
+The slow job waits on an event the test sets: it stands for an engine call that does not look at
+the cancel token (a C extension in flight), which no real engine here does on demand.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QDeadlineTimer
+
+from dubstudio.ui.worker import JobRunner
+
+pytestmark = pytest.mark.gui
+
+
+def _recorded(runner: JobRunner) -> dict[str, list]:
+    seen: dict[str, list] = {"completed": [], "cancelled": [], "finished": []}
+    runner.completed.connect(lambda name, result: seen["completed"].append((name, result)))
+    runner.cancelled.connect(seen["cancelled"].append)
+    runner.finished.connect(seen["finished"].append)
+    return seen
+
+
+def test_a_job_that_ignores_cancel_is_detached_and_its_result_dropped(qtbot):
+    runner = JobRunner()
+    seen = _recorded(runner)
+    release, ended = threading.Event(), threading.Event()
+
+    def engine_call(_progress, _cancel, _done):
+        try:
+            return release.wait(30) and "late result"
+        finally:
+            ended.set()
+
+    runner.start("slow", engine_call)
+    timer = QDeadlineTimer(100)
+    assert runner.stop(timer) is False
+    assert timer.hasExpired()
+    assert not runner.is_running
+    assert seen["finished"] == ["slow"]
+    assert runner.start("next", lambda _progress, _cancel, _done: "fresh result")
+    release.set()
+    assert ended.wait(10)
+    qtbot.waitUntil(lambda: not runner.is_running, timeout=10_000)
+    qtbot.wait(100)  # anything the detached job queued would arrive now
+    assert seen["completed"] == [("next", "fresh result")]
+    assert seen["finished"] == ["slow", "next"]
+
+
+def test_a_job_that_checks_cancel_ends_within_the_wait(qtbot):
+    runner = JobRunner()
+    seen = _recorded(runner)
+    started = threading.Event()
+
+    def job(_progress, cancel, _done):
+        started.set()
+        while True:
+            cancel.raise_if_cancelled()
+            threading.Event().wait(0.01)
+
+    runner.start("polite", job)
+    assert started.wait(10)
+    assert runner.stop(QDeadlineTimer(5000)) is True
+    assert not runner.is_running
+    assert seen["finished"] == ["polite"]
+    qtbot.wait(50)
+    assert seen["cancelled"] == []  # the caller that stopped the job does not want its outcome
