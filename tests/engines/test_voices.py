@@ -7,31 +7,14 @@ import json
 import pytest
 
 from dubstudio.core.project import Speaker, TimeSpan
-from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice
 from dubstudio.engines.espeak import EspeakSynthesizer
 from dubstudio.engines.kokoro import KokoroSynthesizer
 from dubstudio.engines.voices import build_catalog
 
 
-class CountingSynthesizer:
-    """Delegates to a real engine and counts calls (instrumentation, not a stand-in)."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.name, self.version, self.native_speed = inner.name, inner.version, inner.native_speed
-        self.calls = 0
-
-    def voices(self) -> list[Voice]:
-        return self.inner.voices()
-
-    def synthesize(self, request: SynthesisRequest) -> SynthesizedAudio:
-        self.calls += 1
-        return self.inner.synthesize(request)
-
-
 @pytest.fixture(scope="module")
-def engines():
-    return CountingSynthesizer(KokoroSynthesizer()), CountingSynthesizer(EspeakSynthesizer())
+def engines(counting_synthesizer):
+    return counting_synthesizer(KokoroSynthesizer()), counting_synthesizer(EspeakSynthesizer())
 
 
 @pytest.fixture(scope="module")

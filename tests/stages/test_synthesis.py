@@ -11,26 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dubstudio.core.project import Project, Segment, Settings, Speaker
-from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice
+from dubstudio.engines.base import SynthesisRequest, Voice
 from dubstudio.engines.espeak import EspeakSynthesizer
 from dubstudio.engines.kokoro import KokoroSynthesizer
 from dubstudio.stages.synthesis import GUARD_SECONDS, fit_clip, synthesize_segments
-
-
-class CountingSynthesizer:
-    """Delegates to a real engine and counts calls (instrumentation, not a stand-in)."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.name, self.version, self.native_speed = inner.name, inner.version, inner.native_speed
-        self.calls = 0
-
-    def voices(self) -> list[Voice]:
-        return self.inner.voices()
-
-    def synthesize(self, request: SynthesisRequest) -> SynthesizedAudio:
-        self.calls += 1
-        return self.inner.synthesize(request)
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +24,10 @@ def speech(data_dir) -> tuple[np.ndarray, int]:
 
 
 @pytest.fixture(scope="module")
-def engines():
+def engines(counting_synthesizer):
     return {
-        "kokoro": CountingSynthesizer(KokoroSynthesizer()),
-        "espeak": CountingSynthesizer(EspeakSynthesizer()),
+        "kokoro": counting_synthesizer(KokoroSynthesizer()),
+        "espeak": counting_synthesizer(EspeakSynthesizer()),
     }
 
 
