@@ -18,6 +18,12 @@ from dubstudio.stages.translation import translate_segments
 GLOSSARY = [GlossaryEntry("farmhouse", "granja"), GlossaryEntry("Barbara"), GlossaryEntry("cellar", "sótano")]
 
 
+def en_to_es(segments, translator, **overrides):
+    """translate_segments with this file's usual arguments: en→es, no glossary, default settings."""
+    arguments = dict(source="en", subtitle_language="es", tts_language="es", glossary=[], settings=Settings())
+    return translate_segments(segments, translator, **{**arguments, **overrides})
+
+
 @pytest.fixture(scope="module")
 def dialogue(data_dir) -> list[Segment]:
     return import_subtitles(data_dir / "subtitles" / "farmhouse_dialogue_en.srt").segments
@@ -30,14 +36,10 @@ def apertium() -> ApertiumTranslator:
 
 @pytest.fixture(scope="module")
 def spanish(dialogue, apertium) -> list[Segment]:
-    return translate_segments(
+    return en_to_es(
         dialogue,
         apertium,
-        source="en",
-        subtitle_language="es",
-        tts_language="es",
         glossary=GLOSSARY,
-        settings=Settings(),
     )
 
 
@@ -79,14 +81,10 @@ def test_idioms_names_and_numbers_are_flagged(spanish):
 
 
 def test_subtitles_in_the_source_language_and_dub_in_another(dialogue, apertium):
-    (cue,) = translate_segments(
+    (cue,) = en_to_es(
         dialogue[:1],
         apertium,
-        source="en",
         subtitle_language="en",
-        tts_language="es",
-        glossary=[],
-        settings=Settings(),
     )
     assert cue.translated_text == dialogue[0].original_text
     assert cue.tts_text.startswith("Tendríamos que haber dejado la ciudad")
@@ -97,14 +95,9 @@ def test_untranslated_and_empty_are_flagged(apertium):
         Segment("u1", 0.0, 3.0, "A", "The zorblax is in the kitchen."),
         Segment("u2", 3.0, 6.0, "A", "♪"),
     ]
-    unknown, symbol = translate_segments(
+    unknown, symbol = en_to_es(
         cues,
         apertium,
-        source="en",
-        subtitle_language="es",
-        tts_language="es",
-        glossary=[],
-        settings=Settings(),
     )
     assert "untranslated" in codes(unknown) and "zorblax" in unknown.issues[0].message
     assert symbol.translated_text == "♪" and "empty_translation" not in codes(symbol)
@@ -112,14 +105,9 @@ def test_untranslated_and_empty_are_flagged(apertium):
 
 def test_length_overflow_uses_measured_rates(apertium):
     line = "Whatever happens tonight, we stay together and we keep the lights on."
-    tight, roomy = translate_segments(
+    tight, roomy = en_to_es(
         [Segment("l1", 0.0, 1.5, "A", line), Segment("l2", 2.0, 9.0, "A", line)],
         apertium,
-        source="en",
-        subtitle_language="es",
-        tts_language="es",
-        glossary=[],
-        settings=Settings(),
     )
     (overflow,) = [i for i in tight.issues if i.code == "length_overflow"]
     expected = estimate_duration(tight.tts_text, "es") / 1.5
@@ -138,14 +126,10 @@ def test_retranslating_a_selection_keeps_the_rest(spanish, apertium):
             ValidationIssue(spanish[4].id, "low_confidence_transcript", "x", stage="transcription"),
         ],
     )
-    again = translate_segments(
+    again = en_to_es(
         edited,
         apertium,
-        source="en",
-        subtitle_language="es",
-        tts_language="es",
         glossary=GLOSSARY,
-        settings=Settings(),
         only_ids={spanish[4].id},
     )
     assert all(again[i] is edited[i] for i in range(len(edited)) if i != 4)
@@ -155,39 +139,26 @@ def test_retranslating_a_selection_keeps_the_rest(spanish, apertium):
 
 def test_progress_cancel_and_unsupported_pairs(dialogue, apertium):
     events = []
-    translate_segments(
+    en_to_es(
         dialogue[:3],
         apertium,
-        source="en",
-        subtitle_language="es",
-        tts_language="es",
-        glossary=[],
-        settings=Settings(),
         progress=events.append,
     )
     assert events[-1].fraction == 1.0 and all(e.stage == "translation" for e in events)
     token = CancelToken()
     token.cancel()
     with pytest.raises(Cancelled):
-        translate_segments(
+        en_to_es(
             dialogue,
             apertium,
-            source="en",
-            subtitle_language="es",
-            tts_language="es",
-            glossary=[],
-            settings=Settings(),
             cancel=token,
         )
     with pytest.raises(UnsupportedLanguageError, match="en→de"):
-        translate_segments(
+        en_to_es(
             dialogue,
             apertium,
-            source="en",
             subtitle_language="de",
             tts_language="de",
-            glossary=[],
-            settings=Settings(),
         )
 
 
