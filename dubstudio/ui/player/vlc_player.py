@@ -87,6 +87,7 @@ class VlcPlayer(PlayerBase):
 
     def _video_seek(self, seconds: float) -> None:
         if self._video.get_state() in _STARTED:
+            self._pending_seek = None  # a newer seek wins over one still waiting for VLC to open
             self._video.set_time(round(seconds * 1000))
             return
         # not opened yet: start paused, then seek once VLC is ready
