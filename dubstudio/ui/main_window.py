@@ -7,20 +7,20 @@ through `JobRunner`s on worker threads with deep copies of the project; results 
 queued signals and replace the document's copy (stage results) or are pushed as undoable commands
 (per-segment jobs). While the pipeline owns the project, editing is disabled and playback and
 navigation keep working.
+
+The action table, toolbar and menus live in `actions.ActionsMixin`; starting jobs and handling
+their signals in `jobs.JobsMixin`. Both are base classes of `MainWindow`.
 """
 
 from __future__ import annotations
 
 import bisect
-import contextlib
-import copy
-import importlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QDeadlineTimer, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -41,10 +41,12 @@ from dubstudio.core.media import MIX_WAV
 from dubstudio.core.progress import CancelToken, ProgressCallback
 from dubstudio.core.project import Project
 from dubstudio.ui import commands
+from dubstudio.ui.actions import ActionsMixin
 from dubstudio.ui.dialogs.error import show_error
 from dubstudio.ui.dialogs.recovery import DISCARD, RECOVER, ask_recovery
 from dubstudio.ui.document import ProjectDocument
 from dubstudio.ui.inspector import SegmentInspector
+from dubstudio.ui.jobs import PREVIEW_DIR, JobsMixin
 from dubstudio.ui.player import AudioSource, create_player
 from dubstudio.ui.player.clip_player import ClipPlayer
 from dubstudio.ui.player.panel import PlayerPanel
@@ -54,39 +56,11 @@ from dubstudio.ui.settings import AppSettings
 from dubstudio.ui.timeline import TimelineWidget
 from dubstudio.ui.worker import JobFailure, JobRunner, StageDone
 
-PREVIEW_DIR = "cache/preview"
-STAGE_LABELS = {
-    "transcription": "Transcribing",
-    "segmentation": "Cutting subtitles",
-    "translation": "Translating",
-    "voiceMatching": "Matching voices",
-    "synthesis": "Synthesizing speech",
-    "validation": "Validating",
-    "export": "Exporting",
-    "mix": "Mixing",
-    "media": "Reading media",
-    "preview": "Rendering preview",
-}
-#: what a pipeline run without recognition imports, loaded by the start-up warm-up. Recognition's
-#: torch-based engines are not: they load on the job's thread when a recognition stage runs.
-WARM_UP_MODULES = (
-    "dubstudio.pipeline.orchestrator",
-    "dubstudio.pipeline.export",
-    "dubstudio.ui.preview",
-    "dubstudio.ui.voices",
-    "dubstudio.engines.translators",
-    "dubstudio.engines.kokoro",
-    "dubstudio.stages.segmentation",
-    "dubstudio.stages.translation",
-    "dubstudio.stages.voice_matching",
-    "dubstudio.stages.synthesis",
-    "onnxruntime",  # imported by the Kokoro engine when it first synthesizes
-)
 #: how long closing the window waits for cancelled jobs before leaving them to end in the background
 CLOSE_WAIT_MS = 1000
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ActionsMixin, JobsMixin, QMainWindow):
     #: emitted when a background job ends (name), for tests and scripts
     job_finished = Signal(str)
 
@@ -131,134 +105,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         QTimer.singleShot(0, self._warm_up)
 
-    def _warm_up(self) -> None:
-        """Import the pipeline's modules in the background right after start-up.
-
-        Loading C extensions holds Python's GIL for up to half a second, and every import competes
-        with the GUI thread for the GIL; done now, while the user is still choosing what to open, it
-        does not freeze the window later when a job starts.
-        """
-        if self._closing:
-            return
-
-        def job(_progress: ProgressCallback, cancel: CancelToken, _done: StageDone) -> Any:
-            for module in WARM_UP_MODULES:
-                cancel.raise_if_cancelled()
-                with contextlib.suppress(ImportError):  # a missing optional engine fails later, clearly
-                    importlib.import_module(module)
-
-        self.catalog_runner.start("warm-up", job)
-
     # ==== construction ===============================================================================
-    def _action(
-        self,
-        key: str,
-        text: str,
-        slot: Callable[[], Any],
-        shortcut: str | QKeySequence.StandardKey | None = None,
-        icon: QStyle.StandardPixmap | None = None,
-        tip: str = "",
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        if icon is not None:
-            action.setIcon(self.style().standardIcon(icon))
-        if tip or shortcut is not None:
-            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            action.setToolTip(f"{tip or text.replace('&', '')}" + (f" ({keys})" if keys else ""))
-        action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)
-        self.actions_by_key[key] = action
-        return action
-
-    def _create_actions(self) -> None:
-        self.actions_by_key: dict[str, QAction] = {}
-        sp = QStyle.StandardPixmap
-        a = self._action
-        a("new", "&New project…", self.new_project, QKeySequence.StandardKey.New, sp.SP_FileIcon)
-        a("open", "&Open project…", self.open_dialog, QKeySequence.StandardKey.Open, sp.SP_DialogOpenButton)
-        a("save", "&Save", self.save, QKeySequence.StandardKey.Save, sp.SP_DialogSaveButton)
-        a("export", "&Export…", self.export_dialog, "Ctrl+E", sp.SP_DriveFDIcon)
-        a("quit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        undo = self.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence.StandardKey.Undo)
-        undo.setIcon(self.style().standardIcon(sp.SP_ArrowBack))
-        redo = self.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        redo.setIcon(self.style().standardIcon(sp.SP_ArrowForward))
-        self.actions_by_key["undo"], self.actions_by_key["redo"] = undo, redo
-        self.addActions([undo, redo])
-        a("edit_transcript", "Edit &transcript", self.edit_transcript, "Ctrl+T")
-        a("edit_translation", "Edit tra&nslation", self.edit_translation, "Ctrl+Shift+T")
-        a("split", "&Split at playhead", self.split_selected, "Ctrl+B", sp.SP_ToolBarVerticalExtensionButton)
-        a("merge", "&Merge with next", self.merge_selected, "Ctrl+M", sp.SP_ToolBarHorizontalExtensionButton)
-        a("play_original", "Play &original", self.play_original, "Ctrl+Space", sp.SP_MediaPlay)
-        a("play_dub", "Play &dub", self.play_dub, "Ctrl+Shift+Space", sp.SP_MediaVolume)
-        a("retranslate", "Re-&translate", self.retranslate_selected, "Ctrl+Shift+R", sp.SP_BrowserReload)
-        a("resynthesize", "Re-s&ynthesize", self.resynthesize_selected, "Ctrl+Shift+Y", sp.SP_MediaVolume)
-        a("next_flagged", "&Next flagged", lambda: self.go_flagged(1), "F8", sp.SP_ArrowDown)
-        a("previous_flagged", "&Previous flagged", lambda: self.go_flagged(-1), "Shift+F8", sp.SP_ArrowUp)
-        a(
-            "resolve",
-            "&Resolve issue",
-            lambda: self.review.set_current_status("resolved"),
-            "Ctrl+R",
-            sp.SP_DialogApplyButton,
-        )
-        a("ignore", "&Ignore issue", lambda: self.review.set_current_status("ignored"), "Ctrl+I")
-        a("next_segment", "Next segment", lambda: self.go_segment(1), "Alt+Down", sp.SP_MediaSkipForward)
-        a(
-            "previous_segment",
-            "Previous segment",
-            lambda: self.go_segment(-1),
-            "Alt+Up",
-            sp.SP_MediaSkipBackward,
-        )
-        a("play_pause", "Play / pause", self.player.toggle, "Space", sp.SP_MediaPlay)
-        a("stop", "Stop", self.player.stop, None, sp.SP_MediaStop)
-        a(
-            "frame_back",
-            "Previous frame",
-            lambda: self.player.step_frame(-1),
-            "Ctrl+Left",
-            sp.SP_MediaSeekBackward,
-        )
-        a(
-            "frame_forward",
-            "Next frame",
-            lambda: self.player.step_frame(1),
-            "Ctrl+Right",
-            sp.SP_MediaSeekForward,
-        )
-        a("back_5s", "Back 5 seconds", lambda: self.player.seek(self.player.position() - 5), "Shift+Left")
-        a(
-            "forward_5s",
-            "Forward 5 seconds",
-            lambda: self.player.seek(self.player.position() + 5),
-            "Shift+Right",
-        )
-        a(
-            "audio_original",
-            "Hear the original",
-            lambda: self.set_audio_source(AudioSource.ORIGINAL),
-            "Ctrl+1",
-        )
-        a("audio_dub", "Hear the dub", lambda: self.set_audio_source(AudioSource.DUB), "Ctrl+2")
-        a("audio_mix", "Hear the mix", lambda: self.set_audio_source(AudioSource.MIX), "Ctrl+3")
-        a("zoom_in", "Zoom &in", lambda: self.timeline.canvas.zoom(1.5), "Ctrl+=", sp.SP_ArrowUp)
-        a("zoom_out", "Zoom &out", lambda: self.timeline.canvas.zoom(1 / 1.5), "Ctrl+-", sp.SP_ArrowDown)
-        a("zoom_fit", "&Fit whole timeline", lambda: self.timeline.canvas.zoom_to_fit(), "Ctrl+0")
-        a("show_flagged", "Show only &flagged", lambda: self.table.set_filter("flagged"), "Ctrl+Shift+F")
-        a("show_all", "Show &all segments", lambda: self.table.set_filter("all"), "Ctrl+Shift+A")
-        a("run", "&Run pipeline (redo stale work)", self.run_pipeline, "F5", sp.SP_MediaPlay)
-        a("cancel", "&Cancel job", self.cancel_job, "Ctrl+.", sp.SP_BrowserStop)
-        a("preview", "Render &preview audio (dub and mix)", self.render_preview, "F6", sp.SP_MediaVolume)
-        a("models", "&Models…", self.show_models, None, sp.SP_DriveHDIcon)
-        a("settings", "&Settings…", self.show_settings, QKeySequence.StandardKey.Preferences)
-        a("shortcuts", "&Keyboard shortcuts", self.show_shortcuts, "F1", sp.SP_DialogHelpButton)
-        a("about", "&About DubStudio", self.show_about, None, sp.SP_MessageBoxInformation)
-
     def _create_widgets(self) -> None:
         act = self.actions_by_key
         self.player_panel = PlayerPanel(
@@ -316,104 +163,7 @@ class MainWindow(QMainWindow):
         self.main_splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.main_splitter)
 
-        toolbar = self.addToolBar("Main")
-        toolbar.setObjectName("main-toolbar")
-        toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        short_names = {
-            "new": "New",
-            "open": "Open",
-            "run": "Run",
-            "cancel": "Cancel",
-            "preview": "Preview",
-            "previous_flagged": "Prev. flagged",
-            "next_flagged": "Next flagged",
-        }
-        for key, text in short_names.items():
-            act[key].setIconText(text)
-        for key in (
-            "new",
-            "open",
-            "save",
-            None,
-            "undo",
-            "redo",
-            None,
-            "run",
-            "cancel",
-            "preview",
-            "export",
-            None,
-            "previous_flagged",
-            "next_flagged",
-            "resolve",
-        ):
-            if key is None:
-                toolbar.addSeparator()
-            else:
-                toolbar.addAction(act[key])
-
-    def _create_menus(self) -> None:
-        act = self.actions_by_key
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addActions([act["new"], act["open"]])
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addActions([act["save"], act["export"]])
-        file_menu.addSeparator()
-        file_menu.addAction(act["quit"])
-        menus = {
-            "&Edit": [
-                "undo",
-                "redo",
-                None,
-                "edit_transcript",
-                "edit_translation",
-                "split",
-                "merge",
-                None,
-                "settings",
-            ],
-            "&Segment": [
-                "play_original",
-                "play_dub",
-                None,
-                "retranslate",
-                "resynthesize",
-                None,
-                "previous_segment",
-                "next_segment",
-                None,
-                "previous_flagged",
-                "next_flagged",
-                "resolve",
-                "ignore",
-            ],
-            "&Playback": [
-                "play_pause",
-                "stop",
-                "frame_back",
-                "frame_forward",
-                "back_5s",
-                "forward_5s",
-                None,
-                "audio_original",
-                "audio_dub",
-                "audio_mix",
-            ],
-            "&View": ["zoom_in", "zoom_out", "zoom_fit", None, "show_flagged", "show_all"],
-            "P&ipeline": ["run", "cancel", None, "preview", "export"],
-            "&Tools": ["models", "settings"],
-            "&Help": ["shortcuts", "about"],
-        }
-        for title, keys in menus.items():
-            menu = bar.addMenu(title)
-            for key in keys:
-                if key is None:
-                    menu.addSeparator()
-                else:
-                    menu.addAction(act[key])
+        self._create_toolbar()
 
     def _create_status_bar(self) -> None:
         status = self.statusBar()
@@ -455,13 +205,7 @@ class MainWindow(QMainWindow):
         self.inspector.edit_requested.connect(self.edit_segment)
         self.inspector.take_requested.connect(self.pick_take)
         self.inspector.play_take_requested.connect(self.play_clip)
-        self.runner.started.connect(self._job_started)
-        self.runner.progress.connect(self._job_progress)
-        self.runner.stage_done.connect(self._stage_done)
-        self.runner.completed.connect(self._job_completed)
-        self.runner.failed.connect(self._job_failed)
-        self.runner.cancelled.connect(self._job_cancelled)
-        self.runner.finished.connect(self._job_finished)
+        self._connect_job_signals()
         self.peaks_runner.completed.connect(self._peaks_loaded)
         self.catalog_runner.completed.connect(self._voices_loaded)
         self.peaks_runner.failed.connect(
@@ -502,29 +246,6 @@ class MainWindow(QMainWindow):
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
-
-    def confirm_cancel_pipeline(self, then: str) -> bool:
-        """Ask before a running pipeline job is cancelled; True when none runs or the user agrees."""
-        if not self.runner.is_running or self.quiet_dialogs:
-            return True
-        label = STAGE_LABELS.get(self.runner.name, self.runner.name.capitalize())
-        answer = QMessageBox.question(
-            self,
-            "A job is running",
-            f"A job is running ({label}). Cancel it and {then}?\n\nStages already finished are kept.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        return answer == QMessageBox.StandardButton.Yes
-
-    def stop_jobs(self, runners: tuple[JobRunner, ...], wait_ms: int = 0) -> None:
-        """Cancel the jobs of `runners`, wait up to `wait_ms` in all, and detach any still busy (an
-        engine call in flight cannot be interrupted): the window never waits for an engine."""
-        for runner in runners:
-            runner.cancel()
-        deadline = QDeadlineTimer(wait_ms)
-        for runner in runners:
-            runner.stop(deadline)
 
     def open_project(self, folder: Path, *, recovery: Callable[[QWidget, Path], str] = ask_recovery) -> bool:
         """Load a project folder (offering crash recovery first); errors are shown, never raised.
@@ -779,215 +500,6 @@ class MainWindow(QMainWindow):
             return
         self.clip_player.play(path, self.player.volume)
 
-    # ==== background jobs =========================================================================
-    def _pipeline(self, project: Project) -> Any:
-        """An orchestrator over a copy of the project (called on the worker thread: heavy imports)."""
-        from dubstudio.pipeline.orchestrator import Pipeline
-
-        return Pipeline(self.doc.project_dir, project, self.engines)
-
-    def _start_job(
-        self,
-        name: str,
-        function: Callable[[ProgressCallback, CancelToken, StageDone], Any],
-        *,
-        owns_project: bool,
-    ) -> bool:
-        if self.runner.is_running:
-            self.statusBar().showMessage(f"Wait for “{self.runner.name}” to finish (or cancel it).", 5000)
-            return False
-        if owns_project:
-            self.doc.set_busy(True)
-        return self.runner.start(name, function)
-
-    def run_pipeline(self) -> None:
-        """Run every stage that is stale or missing; earlier results are reused."""
-        if not self.doc.is_open:
-            return
-        snapshot = copy.deepcopy(self.doc.project)
-
-        def job(progress: ProgressCallback, cancel: CancelToken, done: StageDone) -> Any:
-            return self._pipeline(snapshot).run(progress=progress, cancel=cancel, on_stage_done=done)
-
-        self._start_job("pipeline", job, owns_project=True)
-
-    def new_project(self, media: Path | None = None) -> None:
-        from dubstudio.ui.dialogs.new_project import NewProjectDialog
-
-        if not self.confirm_cancel_pipeline("start a new project") or not self.maybe_save():
-            return
-        dialog = NewProjectDialog(self, self.settings)
-        if media is not None:
-            dialog.media_edit.setText(str(media))
-        if dialog.exec():
-            self.stop_jobs((self.runner,))
-            self.start_new_project(dialog.request())
-
-    def start_new_project(self, request: Any) -> bool:
-        """Create the project folder and run the whole pipeline on it in the background."""
-        self.undo_stack.clear()
-        self._new_project_dir = request.project_dir
-
-        def job(progress: ProgressCallback, cancel: CancelToken, done: StageDone) -> Any:
-            from dubstudio.pipeline.orchestrator import Pipeline
-
-            pipeline = Pipeline.create(
-                request.media,
-                request.project_dir,
-                source_language=request.source_language,
-                target_language=request.target_language,
-                subtitle_language=request.subtitle_language,
-                settings=request.settings,
-                subtitles=request.subtitles,
-                engines=self.engines,
-            )
-            done("created", pipeline.project)
-            return pipeline.run(progress=progress, cancel=cancel, on_stage_done=done)
-
-        return self._start_job("new", job, owns_project=True)
-
-    def _segment_job(self, name: str, label: str, method: str) -> None:
-        segment = self.doc.selected
-        if segment is None or not self.doc.is_open:
-            return
-        ids = [segment.id]
-        snapshot = copy.deepcopy(self.doc.project)
-
-        def job(progress: ProgressCallback, cancel: CancelToken, _done: StageDone) -> Any:
-            return getattr(self._pipeline(snapshot), method)(ids, progress=progress, cancel=cancel)
-
-        self._pending_segment_job = f"{label} #{self.doc.row_of(segment.id) + 1}"
-        self._start_job(name, job, owns_project=True)
-
-    def retranslate_selected(self) -> None:
-        self._segment_job("retranslate", "Re-translate", "retranslate")
-
-    def resynthesize_selected(self) -> None:
-        self._segment_job("resynthesize", "Re-synthesize", "resynthesize")
-
-    def export_dialog(self) -> None:
-        from dubstudio.ui.dialogs.export import ExportDialog
-
-        if not self.doc.is_open:
-            return
-        dialog = ExportDialog(self.doc.project_dir, self)
-        if dialog.exec():
-            self.export_project(dialog.out_dir())
-
-    def export_project(self, out_dir: Path | None = None) -> bool:
-        if not self.doc.is_open:
-            return False
-        snapshot = copy.deepcopy(self.doc.project)
-        self._export_dir = out_dir or self.doc.project_dir
-
-        def job(progress: ProgressCallback, cancel: CancelToken, _done: StageDone) -> Any:
-            return self._pipeline(snapshot).export(out_dir, progress=progress, cancel=cancel)
-
-        return self._start_job("export", job, owns_project=False)
-
-    def render_preview(self) -> bool:
-        """Place the current takes on the timeline (dub) and over the ducked original (mix) for playback."""
-        if not self.doc.is_open:
-            return False
-        snapshot, folder = copy.deepcopy(self.doc.project), self.doc.project_dir
-
-        def job(progress: ProgressCallback, cancel: CancelToken, _done: StageDone) -> Any:
-            from dubstudio.ui.preview import render_preview
-
-            return render_preview(folder, snapshot, folder / PREVIEW_DIR, progress=progress, cancel=cancel)
-
-        return self._start_job("preview", job, owns_project=False)
-
-    def cancel_job(self) -> None:
-        if self.runner.is_running:
-            self.stage_label.setText("Cancelling…")
-            self.runner.cancel()
-
-    # ---- job signals (GUI thread) ----
-    def _job_started(self, name: str) -> None:
-        self.stage_label.setText(STAGE_LABELS.get(name, name.capitalize()) + "…")
-        self.progress_bar.setValue(0)
-        for widget in (self.stage_label, self.progress_bar, self.cancel_button):
-            widget.show()
-        self._update_actions()
-
-    def _job_progress(self, stage: str, fraction: float, message: str) -> None:
-        self.stage_label.setText(STAGE_LABELS.get(stage, stage))
-        self.progress_bar.setValue(round(fraction * 1000))
-        self.progress_bar.setFormat(f"{message[:40]}  %p%" if message else "%p%")
-
-    def _stage_done(self, stage: str, project: Project) -> None:
-        """A stage finished: show its results at once (the worker saved them)."""
-        if stage == "created":
-            folder = self._new_project_dir
-            self.set_project(project, folder)
-            self.settings.add_recent(folder)
-            return
-        selected = self.doc.selected_id
-        self.doc.replace_project(project, self.doc.project_dir)
-        self.doc.set_dirty(False)
-        if selected:
-            self.doc.select(selected)
-        self.statusBar().showMessage(f"{STAGE_LABELS.get(stage, stage)}: done.", 4000)
-
-    def _job_completed(self, name: str, result: Any) -> None:
-        if name in ("pipeline", "new") and isinstance(result, Project):
-            selected = self.doc.selected_id
-            self.undo_stack.clear()
-            self.doc.replace_project(result, self.doc.project_dir)
-            self.doc.set_dirty(False)
-            self.doc.select(selected if self.doc.segment(selected) else "")
-            self._refresh_tracks()
-            self.statusBar().showMessage(
-                f"Pipeline finished: {len(result.flagged_segments())} segments to review.", 8000
-            )
-        elif name in ("retranslate", "resynthesize") and isinstance(result, Project):
-            self.doc.set_busy(False)
-            self.undo_stack.push(commands.ApplyJobResultCommand(self.doc, result, self._pending_segment_job))
-            self.timeline.canvas.update()
-        elif name == "export":
-            from dubstudio.ui.dialogs.export import ExportResultDialog, result_files
-
-            self.last_export = result
-            self._refresh_tracks()
-            self.statusBar().showMessage(f"Exported to {self._export_dir}.", 8000)
-            if not self.quiet_dialogs:
-                ExportResultDialog(result_files(result), self._export_dir, self).exec()
-        elif name == "preview":
-            self._refresh_tracks()
-            self.set_audio_source(AudioSource.DUB)
-            self.statusBar().showMessage("Preview ready: Ctrl+2 plays the dub, Ctrl+3 the mix.", 8000)
-
-    def _job_failed(self, name: str, failure: JobFailure) -> None:
-        if name == "new" and self.doc.project is None:
-            self._new_project_dir = None
-        if self.quiet_dialogs:
-            self.statusBar().showMessage(f"{name} failed: {failure.error}", 10000)
-            self.last_failure = failure
-            return
-        show_error(
-            self, failure.error, failure.details, title=f"{STAGE_LABELS.get(name, name.capitalize())} failed"
-        )
-
-    def _job_cancelled(self, name: str) -> None:
-        self.statusBar().showMessage(
-            f"{STAGE_LABELS.get(name, name.capitalize())} cancelled; finished stages are kept.", 8000
-        )
-        if name in ("pipeline", "new") and self.doc.is_open:
-            # the pipeline saved every finished stage; show exactly what is on disk
-            try:
-                self.doc.replace_project(store.load_project(self.doc.project_dir), self.doc.project_dir)
-                self.doc.set_dirty(False)
-            except UserError as error:
-                self.statusBar().showMessage(error.message, 10000)
-
-    def _job_finished(self, name: str) -> None:
-        self.doc.set_busy(False)
-        for widget in (self.stage_label, self.progress_bar, self.cancel_button):
-            widget.hide()
-        self._update_actions()
-        self.job_finished.emit(name)
-
     # ==== dialogs ===================================================================================
     def show_models(self) -> None:
         from dubstudio.ui.dialogs.models import ModelManagerDialog
@@ -1054,25 +566,6 @@ class MainWindow(QMainWindow):
             f"⚑ {flagged} to review · {open_issues} open issues" if self.doc.project else ""
         )
         self._update_actions()
-
-    def _update_actions(self) -> None:
-        act = self.actions_by_key
-        is_open, busy = self.doc.is_open, self.doc.busy
-        running = self.runner.is_running
-        selected = self.doc.selected
-        editable = is_open and not busy and selected is not None
-        for key in ("save", "export", "preview"):
-            act[key].setEnabled(is_open and not running)
-        act["run"].setEnabled(is_open and not running)
-        act["cancel"].setEnabled(running)
-        for key in ("new", "open"):
-            act[key].setEnabled(not running)
-        for key in ("retranslate", "resynthesize", "split", "merge", "edit_transcript", "edit_translation"):
-            act[key].setEnabled(editable and not running)
-        act["play_dub"].setEnabled(selected is not None and selected.clip is not None)
-        act["play_original"].setEnabled(selected is not None)
-        act["undo"].setEnabled(not busy and self.undo_stack.canUndo())
-        act["redo"].setEnabled(not busy and self.undo_stack.canRedo())
 
     def _update_title(self) -> None:
         name = self.doc.project.name if self.doc.project else ""
