@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QStyle,
@@ -50,6 +49,7 @@ from dubstudio.ui.jobs import PREVIEW_DIR, JobsMixin
 from dubstudio.ui.player import AudioSource, create_player
 from dubstudio.ui.player.clip_player import ClipPlayer
 from dubstudio.ui.player.panel import PlayerPanel
+from dubstudio.ui.progress import JobProgressBar
 from dubstudio.ui.review import ReviewPanel, next_flagged
 from dubstudio.ui.segments import SegmentTableView
 from dubstudio.ui.settings import AppSettings
@@ -168,10 +168,8 @@ class MainWindow(ActionsMixin, JobsMixin, QMainWindow):
     def _create_status_bar(self) -> None:
         status = self.statusBar()
         self.stage_label = QLabel(self)
-        self.progress_bar = QProgressBar(self)
-        self.progress_bar.setRange(0, 1000)
+        self.progress_bar = JobProgressBar(self, maximum=1000)
         self.progress_bar.setFixedWidth(220)
-        self.progress_bar.setTextVisible(True)
         self.cancel_button = QPushButton(
             self.style().standardIcon(QStyle.StandardPixmap.SP_BrowserStop), "Cancel", self
         )

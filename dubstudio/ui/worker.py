@@ -16,7 +16,11 @@ the process waits for it with every window already closed.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import copy
+import os
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -30,6 +34,9 @@ from dubstudio.core.progress import CancelToken, ProgressCallback, ProgressEvent
 from dubstudio.core.project import Project
 
 PROGRESS_INTERVAL_S = 0.05
+#: how much nicer (Linux) a job's thread is than the GUI thread: when both want a core the GUI gets
+#: it at once, and on an idle machine the job still has every core (bench/ui_responsiveness.py)
+JOB_NICENESS = 10
 
 StageDone = Callable[[str, Project], None]
 #: A job: called on the worker thread with (progress, cancel, on_stage_done); returns the result.
@@ -70,6 +77,7 @@ class Worker(QObject):
 
     @Slot()
     def run(self) -> None:
+        _yield_cpu_to_gui()
         try:
             result = self.function(self._report, self.cancel_token, self._stage_done)
         except Cancelled:
@@ -83,6 +91,20 @@ class Worker(QObject):
                 self.completed.emit(result)
         finally:
             self.finished.emit()
+
+
+def _yield_cpu_to_gui() -> None:
+    """Lower the calling thread's CPU priority; the threads it starts inherit it.
+
+    Linux ignores QThread priorities under its default scheduler but schedules each thread by its
+    own nice value, and the engines' pools (onnxruntime, torch, CTranslate2) are created by the job.
+    Elsewhere `QThread.Priority.LowPriority` (set at start) does this job.
+    """
+    if sys.platform.startswith("linux"):
+        thread_id = threading.get_native_id()
+        with contextlib.suppress(OSError):
+            niceness = os.getpriority(os.PRIO_PROCESS, thread_id) + JOB_NICENESS
+            os.setpriority(os.PRIO_PROCESS, thread_id, min(19, niceness))
 
 
 #: threads of detached jobs still running, with their workers (kept alive until the thread ends)
@@ -147,7 +169,7 @@ class JobRunner(QObject):
         for signal, slot in self._links:
             signal.connect(slot)
         self._thread, self._worker = thread, worker
-        thread.start()
+        thread.start(QThread.Priority.LowPriority)
         self.started.emit(name)
         return True
 

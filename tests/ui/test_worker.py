@@ -6,12 +6,14 @@ the cancel token (a C extension in flight), which no real engine here does on de
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 import pytest
 from PySide6.QtCore import QDeadlineTimer
 
-from dubstudio.ui.worker import JobRunner
+from dubstudio.ui.worker import JOB_NICENESS, JobRunner
 
 pytestmark = pytest.mark.gui
 
@@ -68,3 +70,14 @@ def test_a_job_that_checks_cancel_ends_within_the_wait(qtbot):
     assert seen["finished"] == ["polite"]
     qtbot.wait(50)
     assert seen["cancelled"] == []  # the caller that stopped the job does not want its outcome
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_a_job_runs_nicer_than_the_gui_thread(qtbot):
+    """The GUI thread wins the CPU when both want it (the engines' thread pools inherit this)."""
+    runner = JobRunner()
+    seen = _recorded(runner)
+    runner.start("nice", lambda _p, _c, _d: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    qtbot.waitUntil(lambda: bool(seen["completed"]), timeout=10_000)
+    gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen["completed"] == [("nice", min(19, gui + JOB_NICENESS))]

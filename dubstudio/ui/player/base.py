@@ -4,6 +4,12 @@ A player shows the video of the source media and plays one audio source: the ori
 dub or the mix. The simplest robust way to switch audio on both backends is two engines: the video
 engine plays the media (muted unless the original is chosen) and an audio engine plays the chosen
 wav, kept in sync with the video clock. `play_range` plays one segment and stops at its end.
+
+Opening media is deferred: `load` only remembers it, and the backend opens it `OPEN_DELAY_MS`
+later (or at once when asked to play). Opening starts the backend's demuxer and decoder threads,
+and on two cores they took the CPU from the GUI thread just when a new project paints its table
+and timeline for the first time: deferred, that paint stays under 50 ms (bench/ui_responsiveness.py).
+A seek meanwhile is remembered and shown when the media opens.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from PySide6.QtWidgets import QWidget
 #: the audio engine is re-seeked when it drifts further than this from the video (seconds)
 MAX_DRIFT = 0.12
 POLL_MS = 30
+OPEN_DELAY_MS = 250
 
 
 class AudioSource(Enum):
@@ -45,6 +52,12 @@ class PlayerBase(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
+        self._opened = True  # nothing loaded counts as open: there is nothing to wait for
+        self._pending_position = 0.0
+        self._open_timer = QTimer(self)
+        self._open_timer.setSingleShot(True)
+        self._open_timer.setInterval(OPEN_DELAY_MS)
+        self._open_timer.timeout.connect(self.ensure_open)
 
     # ---- what a backend provides -------------------------------------------------------------
     @property
@@ -53,11 +66,27 @@ class PlayerBase(QObject):
 
     # ---- public API ------------------------------------------------------------------------------
     def load(self, media: Path | None, fps: float = 25.0) -> None:
+        """Take `media` (None unloads); the backend opens it shortly after, see the module doc."""
         self.stop()
         self.media = media
         self.fps = fps if fps > 0 else 25.0
-        self._video_load(media)
+        self._pending_position = 0.0
+        self._opened = False
+        if media is None:
+            self.ensure_open()
+        else:
+            self._open_timer.start()
+
+    def ensure_open(self) -> None:
+        """Open the loaded media now if it still waits, and show the frame at the last seek."""
+        self._open_timer.stop()
+        if self._opened:
+            return
+        self._opened = True
+        self._video_load(self.media)
         self._apply_source()
+        if self.media is not None:
+            self.seek(self._pending_position)
 
     def set_track(self, source: AudioSource, path: Path | None) -> None:
         """Register the wav for the dub or the mix (None removes it)."""
@@ -76,6 +105,8 @@ class PlayerBase(QObject):
         return [AudioSource.ORIGINAL, *(s for s in (AudioSource.DUB, AudioSource.MIX) if s in self.tracks)]
 
     def _apply_source(self) -> None:
+        if not self._opened:
+            return  # applied when the media opens
         position, was_playing = self.position(), self._playing
         external = self.tracks.get(self.source) if self.source != AudioSource.ORIGINAL else None
         if external != self._external:
@@ -91,6 +122,7 @@ class PlayerBase(QObject):
     def play(self) -> None:
         if self.media is None:
             return
+        self.ensure_open()
         self._video_play()
         if self._external:
             self._audio_seek(self.position())
@@ -118,6 +150,10 @@ class PlayerBase(QObject):
 
     def seek(self, seconds: float) -> None:
         seconds = max(0.0, seconds)
+        if not self._opened:
+            self._pending_position = seconds
+            self.position_changed.emit(seconds)
+            return
         self._video_seek(seconds)
         if self._external:
             self._audio_seek(seconds)
@@ -142,10 +178,10 @@ class PlayerBase(QObject):
         return self._playing
 
     def position(self) -> float:
-        return self._video_position()
+        return self._video_position() if self._opened else self._pending_position
 
     def duration(self) -> float:
-        return self._video_duration()
+        return self._video_duration() if self._opened else 0.0
 
     # ---- internals -------------------------------------------------------------------------------
     def _set_playing(self, playing: bool) -> None:

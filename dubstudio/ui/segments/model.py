@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import IntEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
@@ -37,6 +37,11 @@ class Column(IntEnum):
     FIT = 8
     FLAGS = 9
 
+
+#: column index → member, without `Column(i)` (an enum call per cell and role is slow)
+COLUMNS = tuple(Column)
+_RIGHT_ALIGNED = frozenset({Column.NUMBER, Column.START, Column.END, Column.CPS, Column.FIT})
+_ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 HEADERS = {
     Column.NUMBER: "#",
@@ -77,18 +82,18 @@ class SegmentTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.doc.segments)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008 (Qt API)
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[Column(section)]
+            return HEADERS[COLUMNS[section]]
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         base = super().flags(index)
-        if index.isValid() and Column(index.column()) in EDITABLE and not self.doc.busy:
+        if index.isValid() and COLUMNS[index.column()] in EDITABLE and not self.doc.busy:
             return base | Qt.ItemFlag.ItemIsEditable
         return base
 
@@ -97,33 +102,21 @@ class SegmentTableModel(QAbstractTableModel):
 
     # ---- data ------------------------------------------------------------------------------------
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        """One dict lookup before any work: painting a cell asks for ~10 roles, most unanswered."""
+        answer = self._role_answers.get(role)
+        if answer is None or not index.isValid():
             return None
-        segment = self.doc.segments[index.row()]
-        column = Column(index.column())
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(index.row(), segment, column)
-        if role == Qt.ItemDataRole.EditRole:
-            return self._edit_value(segment, column)
-        if role == SEGMENT_ID_ROLE:
-            return segment.id
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return self._background(segment, column)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(segment, column)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (
-            Column.NUMBER,
-            Column.START,
-            Column.END,
-            Column.CPS,
-            Column.FIT,
-        ):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and column == Column.FLAGS and segment.is_flagged:
-            return QBrush(
-                ERROR_COLOR if any(i.severity == "error" for i in segment.open_issues) else WARNING_COLOR
-            )
-        return None
+        row = index.row()
+        return answer(self, row, self.doc.segments[row], COLUMNS[index.column()])
+
+    def _alignment(self, _row: int, _segment: Segment, column: Column) -> int | None:
+        return _ALIGN_RIGHT if column in _RIGHT_ALIGNED else None
+
+    def _foreground(self, _row: int, segment: Segment, column: Column) -> QBrush | None:
+        if column != Column.FLAGS or not segment.is_flagged:
+            return None
+        is_error = any(i.severity == "error" for i in segment.open_issues)
+        return QBrush(ERROR_COLOR if is_error else WARNING_COLOR)
 
     def _display(self, row: int, segment: Segment, column: Column) -> Any:
         project = self.doc.project
@@ -155,13 +148,13 @@ class SegmentTableModel(QAbstractTableModel):
                 return ", ".join(codes)
         return None
 
-    def _edit_value(self, segment: Segment, column: Column) -> Any:
+    def _edit_value(self, _row: int, segment: Segment, column: Column) -> Any:
         field = EDITABLE.get(column)
         if field == "voice_override":
             return self.doc.project.voice_for(segment) if self.doc.project else segment.effective_voice
         return getattr(segment, field) if field else None
 
-    def _background(self, segment: Segment, column: Column) -> Any:
+    def _background(self, _row: int, segment: Segment, column: Column) -> Any:
         project = self.doc.project
         if project is None:
             return None
@@ -172,7 +165,7 @@ class SegmentTableModel(QAbstractTableModel):
             return _LEVEL_BACKGROUND.get(fit_level(segment, project.settings.length_tolerance))
         return None
 
-    def _tooltip(self, segment: Segment, column: Column) -> str | None:
+    def _tooltip(self, _row: int, segment: Segment, column: Column) -> str | None:
         if column == Column.FLAGS and segment.is_flagged:
             lines = [f"[{i.severity}] {i.code}: {i.message}" for i in segment.open_issues]
             lines += [f"needs review: {reason}" for reason in segment.review_reasons]
@@ -191,15 +184,26 @@ class SegmentTableModel(QAbstractTableModel):
         return None
 
     def setData(self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        field = EDITABLE.get(Column(index.column()))
+        column = COLUMNS[index.column()]
+        field = EDITABLE.get(column)
         if role != Qt.ItemDataRole.EditRole or field is None or self.edit_handler is None:
             return False
         segment = self.doc.segments[index.row()]
-        current = self._edit_value(segment, Column(index.column()))
+        current = self._edit_value(index.row(), segment, column)
         if value == current:
             return False
         self.edit_handler(segment.id, field, value)
         return True
+
+    _role_answers: ClassVar[dict[int, Callable[[SegmentTableModel, int, Segment, Column], Any]]] = {
+        Qt.ItemDataRole.DisplayRole: _display,
+        Qt.ItemDataRole.EditRole: _edit_value,
+        SEGMENT_ID_ROLE: lambda _self, _row, segment, _column: segment.id,
+        Qt.ItemDataRole.BackgroundRole: _background,
+        Qt.ItemDataRole.ToolTipRole: _tooltip,
+        Qt.ItemDataRole.TextAlignmentRole: _alignment,
+        Qt.ItemDataRole.ForegroundRole: _foreground,
+    }
 
     # ---- change notifications --------------------------------------------------------------------
     def _reset(self) -> None:

@@ -1,0 +1,62 @@
+"""The status bar's job progress: a progress bar that never repaints synchronously.
+
+`QProgressBar.setValue` calls `repaint()` whenever the shown value changes, and a synchronous
+repaint also paints every other dirty widget of the window there and then: right after a stage's
+results arrive (a fresh table, timeline and review list) that made one progress signal cost 20 ms,
+and a burst of them a visible stall (bench/ui_responsiveness.py). This bar draws the same native
+control, but a new value only schedules a paint, which Qt merges with the window's next one.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QSizePolicy, QStyle, QStyleOptionProgressBar, QWidget
+
+
+class JobProgressBar(QWidget):
+    """Value in [0, maximum]; `format` takes "%p" (percent) and "%v" (value) like QProgressBar's."""
+
+    def __init__(self, parent: QWidget | None = None, *, maximum: int = 1000) -> None:
+        super().__init__(parent)
+        self._maximum = maximum
+        self._value = 0
+        self._format = "%p%"
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def value(self) -> int:
+        return self._value
+
+    def setValue(self, value: int) -> None:  # Qt naming: a drop-in for QProgressBar
+        value = max(0, min(self._maximum, int(value)))
+        if value != self._value:
+            self._value = value
+            self.update()
+
+    def setFormat(self, text_format: str) -> None:
+        if text_format != self._format:
+            self._format = text_format
+            self.update()
+
+    def text(self) -> str:
+        percent = round(100 * self._value / self._maximum) if self._maximum else 0
+        return self._format.replace("%p", str(percent)).replace("%v", str(self._value))
+
+    def _style_option(self) -> QStyleOptionProgressBar:
+        option = QStyleOptionProgressBar()
+        option.initFrom(self)
+        option.minimum, option.maximum, option.progress = 0, self._maximum, self._value
+        option.text = self.text()
+        option.textVisible = True
+        option.textAlignment = Qt.AlignmentFlag.AlignCenter
+        option.state |= QStyle.StateFlag.State_Horizontal
+        return option
+
+    def sizeHint(self) -> QSize:
+        option = self._style_option()
+        content = QSize(self.fontMetrics().horizontalAdvance("100%") + 40, self.fontMetrics().height() + 4)
+        return self.style().sizeFromContents(QStyle.ContentsType.CT_ProgressBar, option, content, self)
+
+    def paintEvent(self, _event) -> None:
+        painter = QPainter(self)
+        self.style().drawControl(QStyle.ControlElement.CE_ProgressBar, self._style_option(), painter, self)
