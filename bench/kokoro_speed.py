@@ -3,7 +3,8 @@
 The machine is shared, so every variant runs once per round, round after round, and both wall time
 and this process's CPU time (all threads) are reported; ratios are against the first variant, the
 int8 model as the engine loaded it before the float rewrite (the engine now runs the float model
-with 2-D convolutions and without spinning threads). Also times the full engine call
+with 2-D convolutions, the vocoder graph rewrites of `kokoro_graph.py` and spinning threads;
+"float 2-D conv" is the model before those graph rewrites). Also times the full engine call
 (`KokoroSynthesizer.synthesize`: phonemize + session) against its raw session run.
 Run: `.venv/bin/python bench/kokoro_speed.py [rounds]` (default 3; about a minute at load 0).
 """
@@ -60,6 +61,8 @@ def main(rounds: int) -> None:
         started = time.perf_counter()
         dequantize_model(folder / INT8_MODEL, float_1d, conv2d=False)
         print(f"float rewrite (1-D convolutions kept): {time.perf_counter() - started:.1f} s")
+        float_2d = Path(scratch) / "float-2d-conv.onnx"
+        dequantize_model(folder / INT8_MODEL, float_2d)
         engine_session = kokoro._load()
         print(f"engine model: {kokoro.model_path.name}")
         sessions = {
@@ -67,7 +70,8 @@ def main(rounds: int) -> None:
             "int8, no spinning": _session(folder / INT8_MODEL, spinning=False),
             "float 1-D conv, spinning": _session(float_1d, spinning=True),
             "float 1-D conv, no spinning": _session(float_1d, spinning=False),
-            "float 2-D conv, spinning": _session(kokoro.model_path, spinning=True),
+            "float 2-D conv, no spinning": _session(float_2d, spinning=False),
+            "+ graph rewrites, no spinning": _session(kokoro.model_path, spinning=False),
             "engine session (after)": engine_session,
         }
         runs = {name: (lambda s=s: s.run(None, feed)[0].ravel()) for name, s in sessions.items()}

@@ -25,6 +25,17 @@ class UserError(Exception):
         advice = f" {self.fix}" if self.fix else ""
         return f"{where}{self.problem.rstrip('.')}.{advice}"
 
+    def __reduce__(self):
+        """Pickled with its fields (an error from a stage's child process keeps its path and fix)."""
+        return _rebuild_user_error, (type(self), dict(self.__dict__))
+
+
+def _rebuild_user_error(kind: type[UserError], fields: dict) -> UserError:
+    error = kind.__new__(kind)
+    error.__dict__.update(fields)
+    Exception.__init__(error, error.message)
+    return error
+
 
 class ProjectFileError(UserError):
     """project.json (or a file it refers to) is unreadable, malformed or hostile."""

@@ -22,8 +22,9 @@ including quantized embedding lookups, which cost nothing — is kept as it is.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,12 +32,19 @@ _INTEGER_OPS = {"MatMulInteger": "MatMul", "ConvInteger": "Conv"}
 
 
 def dequantize_model(
-    source: Path, target: Path, *, conv2d: bool = True, expose: Sequence[str] = ()
+    source: Path,
+    target: Path,
+    *,
+    conv2d: bool = True,
+    expose: Sequence[str] = (),
+    optimize: Callable[[Any], dict[str, int]] | None = None,
 ) -> dict[str, int]:
     """Write the float version of `source` to `target`; returns how many nodes of each kind were rewritten.
 
     `conv2d=False` keeps 1-D convolutions 1-D (the bench measures that rewrite on its own); `expose`
-    names float tensors inside the graph to add as extra outputs after the original ones.
+    names float tensors inside the graph to add as extra outputs after the original ones;
+    `optimize` rewrites the float model further in place (a model's own patterns, e.g.
+    `kokoro_graph.optimize_kokoro_graph`) and returns its counts.
     """
     import onnx
     from onnx import helper, numpy_helper
@@ -82,7 +90,7 @@ def dequantize_model(
             counts[node.op_type] += 1
 
     nodes = [replaced.get(id(node), node) for node in graph.node]
-    nodes = _without_dead_nodes(nodes, {output.name for output in graph.output})
+    nodes = without_dead_nodes(nodes, {output.name for output in graph.output})
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
     if conv2d and opset >= 13:  # Unsqueeze/Squeeze take their axes as an input from opset 13 on
         nodes, counts["Conv1d"] = _as_conv2d(nodes, graph, helper, numpy_helper)
@@ -92,6 +100,8 @@ def dequantize_model(
     kept = [init for init in graph.initializer if init.name in used]
     del graph.initializer[:]
     graph.initializer.extend(kept)
+    if optimize is not None:
+        counts.update(optimize(model))
     for name in expose:
         graph.output.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
     onnx.save(model, str(target))
@@ -217,7 +227,7 @@ def _as_conv2d(nodes: list, graph, helper, numpy_helper) -> tuple[list, int]:
     return out, count
 
 
-def _without_dead_nodes(nodes: list, graph_outputs: set[str]) -> list:
+def without_dead_nodes(nodes: list, graph_outputs: set[str]) -> list:
     """Drop nodes none of whose outputs is used (repeatedly: a quantizer feeds only dropped nodes)."""
     while True:
         used = graph_outputs | {name for node in nodes for name in node.input}

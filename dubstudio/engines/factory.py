@@ -42,6 +42,8 @@ class Engines:
         self._synthesizers = {s.name: s for s in synthesizers} if synthesizers is not None else None
         self._separator = separator
         self._catalogs: dict[tuple[str, tuple[str, ...]], list[Voice]] = {}
+        #: recognition engines handed in (a caller's own, or a test's) cannot be rebuilt elsewhere
+        self.recognition_injected = transcriber is not None or diarizer is not None
 
     @property
     def device(self) -> Device:

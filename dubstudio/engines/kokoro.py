@@ -8,7 +8,8 @@ fr, it and pt well; German works but sounds poor (reported as a quality note on 
 
 Speed: the pack's dynamically quantized int8 graph spends half its time in onnxruntime's slow
 ConvInteger, so on first load it is rewritten once to float weights with 2-D convolutions
-(`dequantize.py`, ~6 s) and cached
+(`dequantize.py`, ~6 s), its vocoder's instance norms, Snake activations and STFT are rewritten
+into fewer, multi-threaded passes (`kokoro_graph.py`, another 11 %), and the result is cached
 next to it as `kokoro-v1.0.fp32.onnx` with a sidecar recording its sha256 (verified whenever the
 file's size or modification time changed). `models verify` only checks the pack's own files, so
 the derived file never makes the pack look damaged; a repair reinstalls the folder and the next
@@ -46,7 +47,7 @@ INT8_MODEL = "kokoro-v1.0.int8.onnx"
 FLOAT_MODEL = "kokoro-v1.0.fp32.onnx"
 FLOAT_SIDECAR = "kokoro-v1.0.fp32.json"
 #: bump when the rewrite changes, so every cached float model is derived again
-FLOAT_REWRITE = 3
+FLOAT_REWRITE = 4
 #: per-phoneme durations in frames at speed 1.0, before the model divides them by `speed` and
 #: rounds them: exposed by the float rewrite so a take's true speed is known (see `synthesize`)
 DURATIONS_TENSOR = "/encoder/predictor/ReduceSum_output_0"
@@ -111,9 +112,10 @@ class KokoroSynthesizer:
                 options = ort.SessionOptions()
                 options.intra_op_num_threads = cpu_threads()
                 options.inter_op_num_threads = 1
-                # waiting threads sleep instead of spinning: on a shared or busy CPU spinning burns
-                # the cores the other thread needs (bench/kokoro_speed.py)
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                # waiting threads spin briefly (onnxruntime's default): 3 % faster on idle cores
+                # (bench/kokoro_speed.py); in the editor jobs run at a lower priority than the GUI
+                # thread (ui/worker.py), so the spinning never takes the window's core
+                options.add_session_config_entry("session.intra_op.allow_spinning", "1")
                 providers = ["CPUExecutionProvider"]
                 if self.device == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
                     providers.insert(0, "CUDAExecutionProvider")
@@ -140,10 +142,16 @@ class KokoroSynthesizer:
             return path
         try:
             from dubstudio.engines.dequantize import dequantize_model
+            from dubstudio.engines.kokoro_graph import optimize_kokoro_graph
 
             scratch = self.folder / f".{FLOAT_MODEL}.{uuid.uuid4().hex}.tmp"
             try:
-                dequantize_model(self.folder / INT8_MODEL, scratch, expose=[DURATIONS_TENSOR])
+                dequantize_model(
+                    self.folder / INT8_MODEL,
+                    scratch,
+                    expose=[DURATIONS_TENSOR],
+                    optimize=optimize_kokoro_graph,
+                )
                 record = {
                     "source_sha256": self._int8_sha256,
                     "rewrite": FLOAT_REWRITE,

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from dubstudio.core.errors import MediaError, UserError
-from dubstudio.core.media import ensure_project_audio, load_wav, probe
+from dubstudio.core.media import ensure_project_audio, probe
 from dubstudio.core.progress import (
     CancelToken,
     ProgressCallback,
@@ -116,10 +116,20 @@ def _stage_settings(settings: Settings, stage: str) -> dict[str, Any]:
 class Pipeline:
     """One project folder and the engines to work on it. Not thread-safe: one run at a time."""
 
-    def __init__(self, project_dir: Path, project: Project, engines: Engines | None = None) -> None:
+    def __init__(
+        self,
+        project_dir: Path,
+        project: Project,
+        engines: Engines | None = None,
+        *,
+        isolate_recognition: bool = False,
+    ) -> None:
         self.project_dir = Path(project_dir)
         self.project = project
         self.engines = engines or Engines(project.settings)
+        #: run recognition in a child process (the editor: see pipeline/isolation.py), unless its
+        #: engines were handed in
+        self.isolate_recognition = isolate_recognition and not self.engines.recognition_injected
         self.cache = StageCache(self.project_dir)
         self.report: ValidationReport | None = None
         #: what each stage did in the last run: "full", "partial", "cached" or "" (up to date)
@@ -150,6 +160,7 @@ class Pipeline:
         settings: Settings | None = None,
         subtitles: Path | None = None,
         engines: Engines | None = None,
+        isolate_recognition: bool = False,
     ) -> Pipeline:
         """Probe the media (MediaError when unusable), create the folder and its project.json.
 
@@ -180,7 +191,7 @@ class Pipeline:
                 for problem in imported.problems
             )
         create_project_dir(project_dir, project)
-        return cls(Path(project_dir), project, engines)
+        return cls(Path(project_dir), project, engines, isolate_recognition=isolate_recognition)
 
     # -----------------------------------------------------------------------------------------
     # public operations
@@ -428,26 +439,23 @@ class Pipeline:
         )
 
     def _transcribe(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
-        from dubstudio.stages.transcription import run_transcription
+        from dubstudio.pipeline.recognition import recognize
 
         project = self.project
         recognition_wav, _mix = self._audio_paths(cancel, progress, "transcription")
-        audio, _rate = load_wav(recognition_wav)
         report = stage_reporter(progress, "transcription")
 
         def scaled(event: ProgressEvent) -> None:
             report(0.1 + 0.9 * event.fraction, event.message)
 
-        outcome = run_transcription(
-            audio,
-            self.engines.transcriber(),
-            self.engines.diarizer(),
-            language=project.source_language or None,
-            settings=project.settings,
-            known_speakers=copy.deepcopy(project.speakers),
-            progress=scaled,
-            cancel=cancel,
-        )
+        language, speakers = project.source_language or None, copy.deepcopy(project.speakers)
+        args = (recognition_wav, project.settings, language, speakers)
+        if self.isolate_recognition:
+            from dubstudio.pipeline.isolation import run_isolated
+
+            outcome = run_isolated(recognize, args, progress=scaled, cancel=cancel, name="recognition")
+        else:
+            outcome = recognize(*args, progress=scaled, cancel=cancel, engines=self.engines)
         if not outcome.segments:
             raise NoSpeechError(
                 "no speech was found in the audio",

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDeadlineTimer
+from PySide6.QtCore import QDeadlineTimer, QTimer
 from PySide6.QtWidgets import QMessageBox
 
 from dubstudio.core import store
@@ -41,6 +41,10 @@ STAGE_LABELS = {
     "media": "Reading media",
     "preview": "Rendering preview",
 }
+#: stage results arriving closer together than this are shown once, the latest: each is the whole
+#: project, and showing one rebuilds the table, timeline and review list (quick stages finish within
+#: a few milliseconds of each other)
+STAGE_RESULT_COALESCE_MS = 150
 #: what a pipeline run without recognition imports, loaded by the start-up warm-up. Recognition's
 #: torch-based engines are not: they load on the job's thread when a recognition stage runs.
 WARM_UP_MODULES = (
@@ -62,6 +66,11 @@ class JobsMixin:
     """Background-job plumbing for `MainWindow` (a `QMainWindow`)."""
 
     def _connect_job_signals(self) -> None:
+        self._pending_stage_result: tuple[str, Project] | None = None
+        self._stage_result_timer = QTimer(self)
+        self._stage_result_timer.setSingleShot(True)
+        self._stage_result_timer.setInterval(STAGE_RESULT_COALESCE_MS)
+        self._stage_result_timer.timeout.connect(self._show_stage_result)
         self.runner.started.connect(self._job_started)
         self.runner.progress.connect(self._job_progress)
         self.runner.stage_done.connect(self._stage_done)
@@ -112,10 +121,13 @@ class JobsMixin:
             runner.stop(deadline)
 
     def _pipeline(self, project: Project) -> Any:
-        """An orchestrator over a copy of the project (called on the worker thread: heavy imports)."""
+        """An orchestrator over a copy of the project (called on the worker thread: heavy imports).
+
+        Recognition runs in a child process: loading torch and its models would freeze the window.
+        """
         from dubstudio.pipeline.orchestrator import Pipeline
 
-        return Pipeline(self.doc.project_dir, project, self.engines)
+        return Pipeline(self.doc.project_dir, project, self.engines, isolate_recognition=True)
 
     def _start_job(
         self,
@@ -171,6 +183,7 @@ class JobsMixin:
                 settings=request.settings,
                 subtitles=request.subtitles,
                 engines=self.engines,
+                isolate_recognition=True,
             )
             done("created", pipeline.project)
             return pipeline.run(progress=progress, cancel=cancel, on_stage_done=done)
@@ -248,12 +261,23 @@ class JobsMixin:
         self.progress_bar.setFormat(f"{message[:40]}  %p%" if message else "%p%")
 
     def _stage_done(self, stage: str, project: Project) -> None:
-        """A stage finished: show its results at once (the worker saved them)."""
+        """A stage finished (the worker saved it): show it now, or with the next ones if they are
+        close behind (`STAGE_RESULT_COALESCE_MS`)."""
         if stage == "created":
             folder = self._new_project_dir
             self.set_project(project, folder)
             self.settings.add_recent(folder)
             return
+        self._pending_stage_result = (stage, project)
+        if not self._stage_result_timer.isActive():
+            self._stage_result_timer.start()
+
+    def _show_stage_result(self) -> None:
+        self._stage_result_timer.stop()
+        pending, self._pending_stage_result = self._pending_stage_result, None
+        if pending is None:
+            return
+        stage, project = pending
         selected = self.doc.selected_id
         self.doc.replace_project(project, self.doc.project_dir)
         self.doc.set_dirty(False)
@@ -262,6 +286,7 @@ class JobsMixin:
         self.statusBar().showMessage(f"{STAGE_LABELS.get(stage, stage)}: done.", 4000)
 
     def _job_completed(self, name: str, result: Any) -> None:
+        self._pending_stage_result = None  # the result is newer than any stage result
         if name in ("pipeline", "new") and isinstance(result, Project):
             selected = self.doc.selected_id
             self.undo_stack.clear()
@@ -290,6 +315,7 @@ class JobsMixin:
             self.statusBar().showMessage("Preview ready: Ctrl+2 plays the dub, Ctrl+3 the mix.", 8000)
 
     def _job_failed(self, name: str, failure: JobFailure) -> None:
+        self._show_stage_result()  # the stages before the failure are kept: show them
         if name == "new" and self.doc.project is None:
             self._new_project_dir = None
         if self.quiet_dialogs:
@@ -301,6 +327,7 @@ class JobsMixin:
         )
 
     def _job_cancelled(self, name: str) -> None:
+        self._pending_stage_result = None  # what is on disk is shown below
         self.statusBar().showMessage(
             f"{STAGE_LABELS.get(name, name.capitalize())} cancelled; finished stages are kept.", 8000
         )

@@ -1,0 +1,64 @@
+"""A stage run in a child process: progress, result and errors come back as if it ran here, and a
+cancel stops the child in the middle of a call."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from dubstudio.core.errors import Cancelled, MediaError
+from dubstudio.core.progress import CancelToken, ProgressEvent
+from dubstudio.pipeline.isolation import IsolatedStageError, run_isolated
+
+
+def counting(n: int, *, progress) -> int:
+    for i in range(n):
+        progress(ProgressEvent("count", (i + 1) / n, f"{i + 1}/{n}"))
+    return n * n
+
+
+def failing(path: str, *, progress) -> None:
+    raise MediaError("the file has no audio stream", path=path, fix="Choose a file with sound.")
+
+
+def crashing(*, progress) -> None:
+    import os
+
+    os._exit(3)
+
+
+def sleeping(*, progress) -> None:
+    progress(ProgressEvent("sleep", 0.0, "asleep"))
+    time.sleep(60)
+
+
+def test_progress_and_the_result_come_back():
+    events: list[ProgressEvent] = []
+    assert run_isolated(counting, (4,), progress=events.append) == 16
+    assert [e.message for e in events] == ["1/4", "2/4", "3/4", "4/4"]
+
+
+def test_a_user_error_comes_back_with_its_path_and_fix():
+    with pytest.raises(MediaError) as raised:
+        run_isolated(failing, ("/videos/silent.mp4",), progress=lambda _e: None)
+    assert raised.value.path == "/videos/silent.mp4"
+    assert raised.value.fix == "Choose a file with sound."
+    assert str(raised.value) == "/videos/silent.mp4: the file has no audio stream. Choose a file with sound."
+
+
+def test_a_child_that_dies_is_a_clear_error():
+    with pytest.raises(IsolatedStageError, match="exit code 3"):
+        run_isolated(crashing, (), progress=lambda _e: None, name="recognition")
+
+
+def test_cancel_stops_the_child_in_the_middle_of_a_call():
+    cancel = CancelToken()
+
+    def on_progress(_event):
+        cancel.cancel()  # the child is now inside its 60 s call
+
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        run_isolated(sleeping, (), progress=on_progress, cancel=cancel)
+    assert time.monotonic() - started < 30
