@@ -111,15 +111,8 @@ def _fps(stream: dict[str, Any]) -> float:
 def _probe(path: Path) -> _ProbeResult:
     stat = _check_input_file(path)
     command = [
-        _tool("ffprobe"),
-        "-v",
-        "error",
-        "-print_format",
-        "json",
-        "-show_format",
-        "-show_streams",
-        "--",
-        str(path),
+        _tool("ffprobe"), "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
+        "--", str(path),
     ]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False)
@@ -134,28 +127,24 @@ def _probe(path: Path) -> _ProbeResult:
         raise MediaError(
             f"this is not a media file FFmpeg can read, or it is truncated or corrupt "
             f"({_last_line(result.stderr)})",
-            path=path,
-            fix=_FIX_REPLACE,
+            path=path, fix=_FIX_REPLACE,
         )
     audio = [s for s in streams if s.get("codec_type") == "audio"]
     video = [
-        s
-        for s in streams
+        s for s in streams
         if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
     ]
     if not audio:
         raise MediaError(
-            "the file has no audio track; DubStudio needs speech to dub",
-            path=path,
+            "the file has no audio track; DubStudio needs speech to dub", path=path,
             fix="Open the version of the video that includes its sound.",
         )
     first_audio = audio[0]
     stream_durations = [d for d in (_float(s.get("duration")) for s in streams) if d]
     duration = _float(report["format"].get("duration")) or max(stream_durations, default=0.0)
     if duration <= 0:
-        raise MediaError(
-            "the file reports no duration; it is probably truncated or corrupt", path=path, fix=_FIX_REPLACE
-        )
+        raise MediaError("the file reports no duration; it is probably truncated or corrupt", path=path,
+                         fix=_FIX_REPLACE)
     first_video = video[0] if video else {}
     info = MediaInfo(
         path=str(path),
@@ -210,33 +199,10 @@ def extract_audio(
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     command = [
-        _tool("ffmpeg"),
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-y",
-        "-i",
-        str(source),
-        "-map",
-        "0:a:0",
-        "-vn",
-        "-sn",
-        "-dn",
-        "-ac",
-        str(out_channels),
-        "-ar",
-        str(out_rate),
-        "-c:a",
-        "pcm_s16le",
-        "-rf64",
-        "auto",
-        "-f",
-        "wav",
-        "-progress",
-        "pipe:1",
-        "-nostats",
-        temp_name,
+        _tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-i", str(source), "-map", "0:a:0", "-vn", "-sn", "-dn",
+        "-ac", str(out_channels), "-ar", str(out_rate), "-c:a", "pcm_s16le",
+        "-rf64", "auto", "-f", "wav", "-progress", "pipe:1", "-nostats", temp_name,
     ]
     try:
         _run_ffmpeg(command, source, info.duration, progress, cancel, target)
@@ -246,8 +212,7 @@ def extract_audio(
             raise MediaError(
                 f"the file is truncated: its audio should last {claimed:.1f} s but only {decoded:.1f} s "
                 "could be decoded",
-                path=source,
-                fix=_FIX_REPLACE,
+                path=source, fix=_FIX_REPLACE,
             )
         os.replace(temp_name, target)
     finally:
@@ -269,12 +234,9 @@ def _run_ffmpeg(
     A full disk (or a file-size limit, which kills ffmpeg with SIGXFSZ) is a DiskFullError naming
     `output`, not a problem with the source.
     """
-    with (
-        tempfile.TemporaryFile() as stderr,
-        subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True
-        ) as process,
-    ):
+    with tempfile.TemporaryFile() as stderr, subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=stderr, stdin=subprocess.DEVNULL, text=True
+    ) as process:
         assert process.stdout is not None
         for line in process.stdout:
             if cancel is not None and cancel.cancelled:
@@ -310,9 +272,7 @@ def ensure_project_audio(
     audio_dir.mkdir(parents=True, exist_ok=True)
     recognition, mix, stamp_file = audio_dir / RECOGNITION_WAV, audio_dir / MIX_WAV, audio_dir / SOURCE_STAMP
     stamp = {
-        "source": str(source.resolve()),
-        "size": stat.st_size,
-        "mtimeNs": stat.st_mtime_ns,
+        "source": str(source.resolve()), "size": stat.st_size, "mtimeNs": stat.st_mtime_ns,
         "version": EXTRACTION_VERSION,
     }
     try:
@@ -324,9 +284,8 @@ def ensure_project_audio(
     with contextlib.suppress(FileNotFoundError):
         stamp_file.unlink()
     report = progress or (lambda _fraction, _message: None)
-    extract_audio(
-        source, recognition, RECOGNITION_RATE, 1, cancel=cancel, progress=lambda f, m: report(f / 2, m)
-    )
+    extract_audio(source, recognition, RECOGNITION_RATE, 1, cancel=cancel,
+                  progress=lambda f, m: report(f / 2, m))
     extract_audio(source, mix, None, None, cancel=cancel, progress=lambda f, m: report(0.5 + f / 2, m))
     atomic_write_bytes(stamp_file, json.dumps(stamp).encode("utf-8"))
     report(1.0, "audio ready")

@@ -330,5 +330,5 @@ class Project:
 
     def mark_stale(self, segment: Segment, from_stage: str) -> None:
         """Mark `from_stage` and every later stage as needing a re-run for this segment."""
-        later = STAGES[STAGES.index(from_stage) :]
+        later = STAGES[STAGES.index(from_stage):]
         segment.stale = sorted(set(segment.stale) | set(later), key=STAGES.index)

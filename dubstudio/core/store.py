@@ -141,6 +141,7 @@ def disk_space_errors(path: str | Path) -> Iterator[None]:
         raise
 
 
+
 def _fsync_dir(folder: Path) -> None:
     """Make a rename durable. Windows cannot open a directory, and there renames are durable anyway."""
     if os.name == "nt":
@@ -255,7 +256,7 @@ def _parse_document(raw: bytes) -> Project:
     except json.JSONDecodeError as exc:
         raise ValueError(f"it is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f'it is not a DubStudio project (no "format": "{FORMAT}")')
+        raise ValueError(f"it is not a DubStudio project (no \"format\": \"{FORMAT}\")")
     version = document.get("schemaVersion")
     if isinstance(version, bool) or not isinstance(version, int) or version < 0:
         raise SchemaError("schemaVersion", f"expected a whole number, got {version!r}")
@@ -318,15 +319,13 @@ def _read_project_file(file: Path, project_dir: Path) -> Project:
         size = file.stat().st_size
         if size > MAX_PROJECT_BYTES:
             raise ProjectFileError(
-                f"the file is {size // 2**20} MB, far larger than any project",
-                path=file,
+                f"the file is {size // 2**20} MB, far larger than any project", path=file,
                 fix="Check that this is the right folder.",
             )
         raw = file.read_bytes()
     except FileNotFoundError:
         raise ProjectFileError(
-            "the file does not exist",
-            path=file,
+            "the file does not exist", path=file,
             fix="Open a folder that DubStudio created (it holds project.json).",
         ) from None
     except OSError as exc:
@@ -340,8 +339,7 @@ def _read_project_file(file: Path, project_dir: Path) -> Project:
         raise
     except SchemaError as exc:
         raise ProjectFileError(
-            f"{exc.where or '(document)'}: {exc.problem}",
-            path=file,
+            f"{exc.where or '(document)'}: {exc.problem}", path=file,
             fix="Correct that field, or restore the file from a backup.",
         ) from None
     except (ValueError, RecursionError) as exc:
@@ -365,8 +363,7 @@ def create_project_dir(path: str | Path, project: Project) -> Path:
             (folder / name).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ProjectFileError(
-            f"the project folder cannot be created ({exc.strerror})",
-            path=folder,
+            f"the project folder cannot be created ({exc.strerror})", path=folder,
             fix="Choose a folder you can write to.",
         ) from None
     save_project(folder, project)
@@ -384,8 +381,7 @@ def save_project(project_dir: str | Path, project: Project) -> None:
         atomic_write_bytes(folder / PROJECT_FILE, data, backup=folder / BACKUP_FILE)
     except OSError as exc:
         raise ProjectFileError(
-            f"the project could not be saved ({exc.strerror})",
-            path=folder / PROJECT_FILE,
+            f"the project could not be saved ({exc.strerror})", path=folder / PROJECT_FILE,
             fix="Free some disk space or check the folder's permissions, then save again.",
         ) from None
     discard_recovery(folder)
@@ -400,8 +396,7 @@ def load_project(project_dir: str | Path, *, use_backup: bool = False) -> Projec
     folder = Path(project_dir)
     if not folder.is_dir():
         raise ProjectFileError(
-            "the project folder does not exist",
-            path=folder,
+            "the project folder does not exist", path=folder,
             fix="Choose an existing DubStudio project folder.",
         )
     main_file = folder / (BACKUP_FILE if use_backup else PROJECT_FILE)
@@ -425,8 +420,7 @@ def autosave(project_dir: str | Path, project: Project) -> None:
         atomic_write_bytes(folder / AUTOSAVE_FILE, encode_project(project))
     except OSError as exc:
         raise ProjectFileError(
-            f"autosave failed ({exc.strerror})",
-            path=folder / AUTOSAVE_FILE,
+            f"autosave failed ({exc.strerror})", path=folder / AUTOSAVE_FILE,
             fix="Free some disk space or check the folder's permissions.",
         ) from None
 

