@@ -58,6 +58,8 @@ from dubstudio.ui.worker import JobFailure, JobRunner, StageDone
 
 #: how long closing the window waits for cancelled jobs before leaving them to end in the background
 CLOSE_WAIT_MS = 1000
+#: how long after a project appears its waveform and voice-catalog jobs start
+PROJECT_JOBS_DELAY_MS = 300
 
 
 class MainWindow(ActionsMixin, JobsMixin, QMainWindow):
@@ -97,6 +99,10 @@ class MainWindow(ActionsMixin, JobsMixin, QMainWindow):
         self._create_menus()
         self._create_status_bar()
         self._connect()
+        self._project_jobs_timer = QTimer(self)
+        self._project_jobs_timer.setSingleShot(True)
+        self._project_jobs_timer.setInterval(PROJECT_JOBS_DELAY_MS)
+        self._project_jobs_timer.timeout.connect(self._start_project_jobs)
         self.autosave_timer = QTimer(self)
         self.autosave_timer.timeout.connect(self.autosave)
         if self.settings.autosave_seconds:
@@ -295,9 +301,14 @@ class MainWindow(ActionsMixin, JobsMixin, QMainWindow):
         QTimer.singleShot(0, self._initial_zoom)
         if project.segments:
             self.doc.select(project.segments[0].id)
+        # the waveform and voice jobs start once the project has painted (their imports and threads
+        # compete with that first paint for the CPU and the GIL: bench/ui_responsiveness.py)
+        self._project_jobs_timer.start()
+        self._update_title()
+
+    def _start_project_jobs(self) -> None:
         self._start_peaks()
         self._load_voice_catalog()
-        self._update_title()
 
     def _initial_zoom(self) -> None:
         """Show the whole media when short, else the first minute (once the layout has its size)."""

@@ -35,8 +35,9 @@ from dubstudio.core.project import Project
 
 PROGRESS_INTERVAL_S = 0.05
 #: how much nicer (Linux) a job's thread is than the GUI thread: when both want a core the GUI gets
-#: it at once, and on an idle machine the job still has every core (bench/ui_responsiveness.py)
-JOB_NICENESS = 10
+#: it first (3:1 weight), and on an idle machine the job still has every core. At 10 the job got a
+#: tenth of a core next to another program's busy process (bench/ui_responsiveness.py)
+JOB_NICENESS = 5
 
 StageDone = Callable[[str, Project], None]
 #: A job: called on the worker thread with (progress, cancel, on_stage_done); returns the result.

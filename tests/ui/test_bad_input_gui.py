@@ -199,7 +199,7 @@ def test_a_newer_autosave_is_offered_on_open(window: MainWindow, tmp_path: Path)
 
 
 def test_recovering_then_closing_does_not_wait_for_background_jobs(
-    window: MainWindow, project_dir: Path
+    window: MainWindow, project_dir: Path, qtbot
 ) -> None:
     """Pressing "Recover" in the real prompt opens the autosaved edits, which starts the waveform
     and voice-catalog jobs; closing the window at once cancels them and returns within seconds,
@@ -219,7 +219,7 @@ def test_recovering_then_closing_does_not_wait_for_background_jobs(
     assert window.doc.segment("seg-000").translated_text == "¿Aló? (recuperado)"
     assert window.doc.dirty
     jobs = (window.runner, window.peaks_runner, window.catalog_runner)
-    assert any(runner.is_running for runner in jobs)  # set_project has just started them
+    qtbot.waitUntil(lambda: any(runner.is_running for runner in jobs), timeout=5000)  # set_project starts
     window.doc.set_dirty(False)  # no "save the changes?" question: the closing is what is timed
     started = time.monotonic()
     assert window.close()
