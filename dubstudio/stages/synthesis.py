@@ -144,7 +144,7 @@ def synthesize_segments(
     for count, segment in enumerate(chosen):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        report(count / max(1, len(chosen)), f"synthesizing {segment.id}")
+        report(count / max(1, len(chosen)), f"cue {count + 1} of {len(chosen)}")
         done[segment.id] = _synthesize_one(
             segment, project, synthesizers, voices, Path(project_dir), rooms[segment.id], force, source_audio
         )

@@ -46,7 +46,9 @@ class JobProgressBar(QWidget):
         option = QStyleOptionProgressBar()
         option.initFrom(self)
         option.minimum, option.maximum, option.progress = 0, self._maximum, self._value
-        option.text = self.text()
+        # one line, shortened in the middle to fit (a long stage message would wrap)
+        room = max(0, self.width() - 16)
+        option.text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle, room)
         option.textVisible = True
         option.textAlignment = Qt.AlignmentFlag.AlignCenter
         option.state |= QStyle.StateFlag.State_Horizontal

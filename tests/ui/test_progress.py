@@ -43,3 +43,14 @@ def test_the_value_is_clamped_to_its_range(qtbot):
     assert bar.text() == "100%"
     bar.setValue(-5)
     assert bar.value() == 0
+
+
+def test_a_long_message_is_shortened_to_one_line(qtbot):
+    bar = JobProgressBar(maximum=1000)
+    qtbot.addWidget(bar)
+    bar.setFixedWidth(220)
+    bar.setValue(310)
+    bar.setFormat("translating a very long stage message that cannot fit  %p%")
+    shown = bar._style_option().text
+    assert "…" in shown and shown.endswith("31%")
+    assert bar.fontMetrics().horizontalAdvance(shown) <= 220
