@@ -1,9 +1,9 @@
 """The pipeline: runs the five stages and synthesis over one project folder, resumably.
 
-Contracts. Each stage owns some Segment fields (`core.project.STAGE_FIELDS`); after every stage the
-facts owned by earlier stages are compared with what they were before it ran, and a difference is
-a `StageContractError` (a bug, never the user's fault). A stage also may not touch another stage's
-issues, the speakers' recognised facts, or (after segmentation) the list of segments. Stage
+Contracts (`contracts.py`). Each stage owns some Segment fields (`core.project.STAGE_FIELDS`); after
+every stage the facts owned by earlier stages are compared with what they were before it ran, and a
+difference is a `StageContractError` (a bug, never the user's fault). A stage also may not touch
+another stage's issues, the speakers' recognised facts, or (after segmentation) the list of segments. Stage
 functions work on deep copies and their output is applied only when they finish, so a cancel or a
 failure leaves the project at the last completed stage; the project is saved after every stage.
 
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dubstudio.core.errors import MediaError, UserError
+from dubstudio.core.errors import MediaError
 from dubstudio.core.media import ensure_project_audio, probe
 from dubstudio.core.progress import (
     CancelToken,
@@ -55,6 +55,7 @@ from dubstudio.core.store import create_project_dir, save_project
 from dubstudio.core.subtitles import import_subtitles
 from dubstudio.engines.factory import Engines
 from dubstudio.pipeline.cache import StageCache, input_hash
+from dubstudio.pipeline.contracts import check_contract, check_output, stage_facts
 from dubstudio.pipeline.export import ExportResult, export_project
 from dubstudio.stages.validation import ValidationReport, validate
 
@@ -62,18 +63,8 @@ from dubstudio.stages.validation import ValidationReport, validate
 PER_CUE_STAGES = ("translation", "synthesis")
 #: marks a project whose transcript came from a subtitle file instead of the recogniser
 IMPORTED_TRANSCRIPT = "imported subtitles"
-#: cue ends may pass the probed media duration by this much (container rounding)
-DURATION_SLACK = 0.5
 
 StageDone = Callable[[str, Project], None]
-
-
-class StageContractError(RuntimeError):
-    """A stage changed a fact owned by an earlier stage: a bug in that stage, not a user error."""
-
-
-class InvalidStageOutputError(UserError):
-    """A stage produced output that breaks the pipeline's structural rules."""
 
 
 class NoSpeechError(MediaError):
@@ -216,13 +207,13 @@ class Pipeline:
                 continue
             progress(ProgressEvent(stage, 0.0, "cached" if work.mode == "cached" else "starting"))
             started = time.perf_counter()
-            before = self._facts(stage)
+            before = stage_facts(self.project, stage)
             if work.mode == "cached":
                 self._restore(stage, self.cache.load(stage, key) or {})
             else:
                 self.steps[stage](work, progress, cancel)
-            self._check_contract(stage, before)
-            self._check_output(stage)
+            check_contract(self.project, stage, before)
+            check_output(self.project, self.project_dir, stage)
             self._finish(stage, key, work, time.perf_counter() - started)
             progress(ProgressEvent(stage, 1.0, "done"))
             if on_stage_done is not None:
@@ -537,66 +528,3 @@ class Pipeline:
         self.report = validate(project, catalog)
 
     # -----------------------------------------------------------------------------------------
-    # contract guard
-
-    def _facts(self, stage: str) -> dict[str, Any]:
-        """What earlier stages own (minus what `stage` owns itself), as comparable plain data."""
-        index = STAGES.index(stage)
-        own = set(STAGE_FIELDS[stage])
-        earlier = [f for s in STAGES[:index] for f in STAGE_FIELDS[s] if f not in own and f != "issues"]
-        fields = list(dict.fromkeys(earlier))
-        facts: dict[str, Any] = {}
-        if index >= STAGES.index("translation"):
-            facts["segments"] = {
-                s.id: {
-                    **{name: to_dict(getattr(s, name)) for name in fields},
-                    "otherIssues": to_dict([i for i in s.issues if i.stage not in (stage, "validation")]),
-                }
-                for s in self.project.segments
-            }
-            facts["order"] = [s.id for s in self.project.segments]
-        if index >= STAGES.index("segmentation"):
-            facts["sourceLanguage"] = self.project.source_language
-            facts["speakers"] = [
-                [s.id, s.gender, s.median_f0, s.embedding, to_dict(s.reference_clips)]
-                for s in self.project.speakers
-            ]
-        return facts
-
-    def _check_contract(self, stage: str, before: dict[str, Any]) -> None:
-        after = self._facts(stage)
-        if after == before:
-            return
-        if before.get("order") != after.get("order"):
-            raise StageContractError(f"stage {stage} added, removed or reordered segments")
-        for segment_id, facts in before.get("segments", {}).items():
-            for name, value in facts.items():
-                if after["segments"][segment_id][name] != value:
-                    raise StageContractError(
-                        f"stage {stage} changed {name} of segment {segment_id}, which an earlier stage owns"
-                    )
-        changed = next(name for name in before if before[name] != after.get(name))
-        raise StageContractError(f"stage {stage} changed {changed}, which an earlier stage owns")
-
-    def _check_output(self, stage: str) -> None:
-        """Structural rules every stage's output must keep: unique ids, order, spans on the media."""
-        project = self.project
-        duration = project.media.duration if project.media else None
-        seen: set[str] = set()
-        previous_start = 0.0
-        for segment in project.segments:
-            problem = ""
-            if segment.id in seen:
-                problem = f"the segment id {segment.id!r} appears twice"
-            elif segment.start < previous_start:
-                problem = f"segment {segment.id} starts before the previous one"
-            elif duration and segment.end > duration + DURATION_SLACK:
-                problem = f"segment {segment.id} ends at {segment.end:.2f} s, after the media end"
-            if problem:
-                raise InvalidStageOutputError(
-                    f"the {stage} stage produced invalid output: {problem}",
-                    path=self.project_dir,
-                    fix="Re-run the job; if it happens again, report it with this project folder.",
-                )
-            seen.add(segment.id)
-            previous_start = segment.start

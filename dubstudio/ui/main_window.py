@@ -14,7 +14,6 @@ their signals in `jobs.JobsMixin`. Both are base classes of `MainWindow`.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from dubstudio.core import store
-from dubstudio.core.errors import ProjectFileError, UserError
+from dubstudio.core.errors import UserError
 from dubstudio.core.media import MIX_WAV
 from dubstudio.core.progress import CancelToken, ProgressCallback
 from dubstudio.core.project import Project
@@ -45,8 +44,9 @@ from dubstudio.ui.dialogs.error import show_error
 from dubstudio.ui.dialogs.recovery import DISCARD, RECOVER, ask_recovery
 from dubstudio.ui.document import ProjectDocument
 from dubstudio.ui.inspector import SegmentInspector
-from dubstudio.ui.jobs import PREVIEW_DIR, JobsMixin
-from dubstudio.ui.player import AudioSource, create_player
+from dubstudio.ui.jobs import JobsMixin
+from dubstudio.ui.playback import PlaybackMixin
+from dubstudio.ui.player import create_player
 from dubstudio.ui.player.clip_player import ClipPlayer
 from dubstudio.ui.player.panel import PlayerPanel
 from dubstudio.ui.progress import JobProgressBar
@@ -62,7 +62,7 @@ CLOSE_WAIT_MS = 1000
 PROJECT_JOBS_DELAY_MS = 300
 
 
-class MainWindow(ActionsMixin, JobsMixin, QMainWindow):
+class MainWindow(ActionsMixin, JobsMixin, PlaybackMixin, QMainWindow):
     #: emitted when a background job ends (name), for tests and scripts
     job_finished = Signal(str)
 
@@ -317,29 +317,6 @@ class MainWindow(ActionsMixin, JobsMixin, QMainWindow):
         canvas.view_start = -1.0
         canvas.set_view_start(0.0)
 
-    def _load_media(self) -> None:
-        project, folder = self.doc.project, self.doc.project_dir
-        if project is None or folder is None:
-            return
-        media = Path(project.media.path) if project.media else None
-        fallback = folder / "audio" / MIX_WAV
-        has_video = bool(project.media and project.media.has_video and media and media.is_file())
-        source = media if media and media.is_file() else (fallback if fallback.is_file() else None)
-        self.player.load(source, project.media.fps if project.media else 25.0)
-        self.player_panel.set_has_video(has_video)
-        self._refresh_tracks()
-
-    def _refresh_tracks(self) -> None:
-        folder = self.doc.project_dir
-        if folder is None:
-            return
-        for source, candidates in (
-            (AudioSource.DUB, [folder / PREVIEW_DIR / "dub.wav", folder / "dub.wav"]),
-            (AudioSource.MIX, [folder / PREVIEW_DIR / "mix.wav", folder / "mix.wav"]),
-        ):
-            self.player.set_track(source, next((p for p in candidates if p.is_file()), None))
-        self.player_panel.refresh_sources()
-
     def _start_peaks(self) -> None:
         if self._closing:
             return
@@ -459,55 +436,6 @@ class MainWindow(ActionsMixin, JobsMixin, QMainWindow):
         self.timeline.canvas.show_span(segment.start, segment.end)
         if not (segment.start <= self.player.position() < segment.end):
             self.player.seek(segment.start)
-
-    def _position_changed(self, seconds: float) -> None:
-        self.timeline.canvas.set_playhead(seconds)
-        if not self.player.is_playing():
-            return
-        segments = self.doc.segments
-        row = bisect.bisect_right([s.start for s in segments], seconds) - 1 if len(segments) < 5000 else -1
-        if row >= 0 and seconds < segments[row].end and segments[row].id != self.doc.selected_id:
-            self._following_playback = True
-            self.doc.select(segments[row].id)
-            self._following_playback = False
-
-    def _playing_changed(self, playing: bool) -> None:
-        sp = QStyle.StandardPixmap
-        self.actions_by_key["play_pause"].setIcon(
-            self.style().standardIcon(sp.SP_MediaPause if playing else sp.SP_MediaPlay)
-        )
-
-    def set_audio_source(self, source: AudioSource) -> None:
-        if source not in self.player.available_sources():
-            self.statusBar().showMessage("No dub audio yet: render the preview (F6) or export first.", 5000)
-            return
-        self.player.set_source(source)
-        self.player_panel.refresh_sources()
-
-    def play_original(self) -> None:
-        segment = self.doc.selected
-        if segment is not None:
-            self.clip_player.stop()
-            self.player.set_source(AudioSource.ORIGINAL)
-            self.player_panel.refresh_sources()
-            self.player.play_range(segment.start, segment.end)
-
-    def play_dub(self) -> None:
-        segment = self.doc.selected
-        if segment is None or segment.clip is None:
-            self.statusBar().showMessage("This segment has no dub yet.", 4000)
-            return
-        self.player.pause()
-        self.player.seek(segment.start)
-        self.play_clip(segment.clip.path)
-
-    def play_clip(self, relative: str) -> None:
-        try:
-            path = store.resolve_inside(self.doc.project_dir, relative)  # type: ignore[arg-type]
-        except ProjectFileError as error:
-            show_error(self, error)
-            return
-        self.clip_player.play(path, self.player.volume)
 
     # ==== dialogs ===================================================================================
     def show_models(self) -> None:

@@ -14,7 +14,8 @@ from dubstudio.core.project import STAGES, Settings
 from dubstudio.core.schema import to_dict
 from dubstudio.core.store import load_project
 from dubstudio.engines.factory import Engines
-from dubstudio.pipeline.orchestrator import Pipeline, StageContractError
+from dubstudio.pipeline.contracts import StageContractError
+from dubstudio.pipeline.orchestrator import Pipeline
 
 
 @pytest.fixture(scope="module")
