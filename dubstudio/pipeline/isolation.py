@@ -70,13 +70,12 @@ def run_isolated(
                 raise payload
     finally:
         receiver.close()
-        process.join(0 if process.is_alive() else STOP_WAIT_S)
-        if process.is_alive():
+        if process.is_alive():  # cancelled, or still flushing its answer: nothing more is read
             process.terminate()
             process.join(STOP_WAIT_S)
-            if process.is_alive():
-                process.kill()
-                process.join()
+        if process.is_alive():
+            process.kill()
+        process.join()
 
 
 def _child(function: Callable[..., Any], args: tuple[Any, ...], sender: Connection) -> None:
