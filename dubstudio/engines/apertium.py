@@ -85,9 +85,25 @@ class MarkedTranslation:
     unknown_words: tuple[str, ...]
 
 
+#: an unknown word followed by a capitalised one: Apertium capitalises the word after an unknown
+#: word at the start of a sentence ("*Priya Dijo que…")
+_CAPITAL_AFTER_UNKNOWN = re.compile(r"(\*\w[\w'’-]*\s+)([A-ZÁÉÍÓÚÑ])([a-záéíóúñü]+)")
+
+
 def _clean(output: str, source: str) -> MarkedTranslation:
     """Remove Apertium's marks (unless the source itself had the marked form) and tidy spacing."""
     unknown = []
+    source_words = set(re.findall(r"\w+", source))
+
+    def lower_after_unknown(match: re.Match[str]) -> str:
+        word = match.group(2) + match.group(3)
+        return (
+            match.group(0)
+            if word in source_words
+            else match.group(1) + match.group(2).lower() + match.group(3)
+        )
+
+    output = _CAPITAL_AFTER_UNKNOWN.sub(lower_after_unknown, output)
 
     def unmark(match: re.Match[str]) -> str:
         if match.group(0) in source:
