@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from dubstudio.core.errors import UserError
+from dubstudio.core.project import Project, Segment
 from dubstudio.models.paths import data_dir
 
 #: fuzzy matches below this score (rapidfuzz ratio, 0–100) are not offered
@@ -206,3 +207,23 @@ class TranslationMemory:
                 "SELECT source_language, target_language, COUNT(*) FROM entries GROUP BY 1, 2 ORDER BY 1, 2"
             ).fetchall()
         return {(source, target): count for source, target, count in rows}
+
+
+def remember_correction(
+    project: Project, segment: Segment, target: str, memory: TranslationMemory | None = None
+) -> None:
+    """Store a hand-corrected translation of a cue (the editor calls this on every translation edit)."""
+    language = project.display_subtitle_language
+    if project.source_language and language and language != project.source_language and target.strip():
+        (memory or TranslationMemory()).remember(
+            segment.original_text, target, project.source_language, language, project.name
+        )
+
+
+def describe_origin(origin: str) -> str:
+    """What the segment table shows for a `Segment.translation_origin`."""
+    labels = {"tm": "TM exact", "manual": "edited", "phrasebook": "phrasebook", "source": "source text"}
+    parts = []
+    for part in origin.split("+") if origin else []:
+        parts.append(labels.get(part, f"TM fuzzy {part[3:]}" if part.startswith("tm ") else f"MT {part}"))
+    return " + ".join(parts)
