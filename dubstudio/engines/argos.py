@@ -51,6 +51,8 @@ class ArgosTranslator:
     """`Translator` over installed argostranslate packages (CTranslate2 models)."""
 
     name = "argos"
+    #: a neural model: stage 3 skips the rules written for rule-based engines (language_rules.py)
+    rule_based = False
 
     def __init__(self) -> None:
         self._translate_module = None

@@ -99,7 +99,7 @@ def _translate_language(
                 remembered[index] = match
                 outputs[index] = _Output(match, origins=["tm"])
     todo = [n for n, u in enumerate(units) if any(c in chosen and c not in remembered for c in u.cues)]
-    rule_based = not getattr(translator, "uses_context", False)
+    rule_based = getattr(translator, "rule_based", True)
     prepared = [prepare(units[n].text, rules, matcher, rule_based=rule_based) for n in todo]
     engine_work = [i for i, p in enumerate(prepared) if not p.complete and p.text.strip()]
     results: dict[int, tuple[str, list[str]]] = {}
