@@ -96,10 +96,16 @@ def sentences(segments: Sequence[Segment], abbreviations: Sequence[str] = ()) ->
 
 
 def distribute(target: str, pieces: Sequence[Piece]) -> list[str]:
-    """One part of `target` per piece, in order, none empty while there are words enough."""
+    """One part of `target` per piece, in order, none empty while there are words enough.
+
+    Each cut goes to the target word boundary closest (in characters) to the source's share of
+    words and speaking time before it; a boundary after punctuation is preferred where the source
+    cue ended at punctuation, and avoided where it did not.
+    """
     if len(pieces) <= 1:
         return [target]
     words = target.split()
+    ends = list(itertools.accumulate(len(word) + 1 for word in words))  # characters up to each word
     total_words = sum(p.words for p in pieces) or 1
     total_seconds = sum(p.seconds for p in pieces)
     cuts: list[int] = []
@@ -110,24 +116,22 @@ def distribute(target: str, pieces: Sequence[Piece]) -> list[str]:
         share = done_words / total_words
         if total_seconds > 0:
             share = (share + done_seconds / total_seconds) / 2
-        ideal = share * len(words)
+        ideal = share * (ends[-1] if ends else 0)
         lowest = (cuts[-1] if cuts else 0) + 1
         highest = len(words) - (len(pieces) - 1 - number)
         candidates = list(range(max(lowest, 1), min(highest, len(words) - 1) + 1))
         if not candidates:
-            cuts.append(min(max(lowest, 0), len(words)))
+            cuts.append(min(lowest, len(words)))
             continue
         at_clause = bool(_CLAUSE_END.search(piece.text))
+        average = ends[-1] / len(words)
 
         def cost(cut: int, at_clause: bool = at_clause, ideal: float = ideal) -> float:
-            distance = abs(cut - ideal)
+            distance = abs(ends[cut - 1] - ideal) / average  # in words of average length
             punctuated = bool(_CLAUSE_END.search(words[cut - 1]) or _SENTENCE_END.search(words[cut - 1]))
-            # a cut where the source had punctuation belongs at the target's punctuation nearby
-            return (
-                distance
-                - (1.5 if punctuated and at_clause else 0.0)
-                + (0.5 if punctuated != at_clause else 0)
-            )
+            if punctuated and at_clause:
+                return distance - 1.5
+            return distance + (0.5 if punctuated != at_clause else 0.0)
 
         cuts.append(min(candidates, key=cost))
     bounds = [0, *cuts, len(words)]
