@@ -126,7 +126,9 @@ def distribute(target: str, pieces: Sequence[Piece]) -> list[str]:
         at_clause = bool(_CLAUSE_END.search(piece.text))
         average = ends[-1] / len(words)
 
-        def cost(cut: int, at_clause: bool = at_clause, ideal: float = ideal) -> float:
+        def cost(
+            cut: int, at_clause: bool = at_clause, ideal: float = ideal, average: float = average
+        ) -> float:
             distance = abs(ends[cut - 1] - ideal) / average  # in words of average length
             punctuated = bool(_CLAUSE_END.search(words[cut - 1]) or _SENTENCE_END.search(words[cut - 1]))
             if punctuated and at_clause:

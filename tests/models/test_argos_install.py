@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engines"))
-from tiny_argos import build_package  # noqa: E402
+from tiny_argos import build_package
 
 CHILD = textwrap.dedent(
     """

@@ -60,6 +60,11 @@ def leftover_source_words(source: str, translation: str) -> list[str]:
     names = {w for name in proper_nouns(source) for w in name.split()}
     found = []
     for word in re.findall(r"[^\W\d_]+", translation):
-        if word.casefold() in source_words and word not in names and _known(word, "eng-spa") and not _known(word, "spa-eng"):
+        if (
+            word.casefold() in source_words
+            and word not in names
+            and _known(word, "eng-spa")
+            and not _known(word, "spa-eng")
+        ):
             found.append(word)
     return found
