@@ -5,7 +5,7 @@ format keeps as paragraph breaks (and each paragraph is translated as its own se
 is split on them again. The `line` format is not used: it let words of one line drift into the
 next in our measurements. Unknown-word marks (`*word`, and `#`/`@` for generation/transfer
 errors) are kept in the process output so stage 3 can flag untranslated words, then removed.
-Apertium is rule-based: it has no use for neighbouring cues as context.
+Apertium is rule-based: it has no use for the preceding sentence as context.
 """
 
 from __future__ import annotations
