@@ -263,7 +263,8 @@ class Prepared:
     source: str
     text: str
     protected: Protected
-    phrasebook: bool  # whether a phrasebook entry was used
+    #: the source expressions the phrasebook rendered (idioms among them need no review)
+    phrasebook: tuple[str, ...]
     #: the whole sentence is a phrasebook rendering: no engine needed
     complete: bool
 
@@ -277,7 +278,9 @@ def prepare(text: str, rules: PairRules, matcher: PhraseMatcher, *, rule_based: 
         for m in matches
         for phrase in (matcher.phrases[m.phrase_index],)
     ]
-    used_phrasebook = any(matcher.phrases[m.phrase_index].kind == "phrasebook" for m in matches)
+    used_phrasebook = tuple(
+        text[m.start : m.end] for m in matches if matcher.phrases[m.phrase_index].kind == "phrasebook"
+    )
     protected = protect_spans(text, spans)
     # pair rules may produce Spanish ([[…]]): those become placeholders after the ones above
     rewritten = _apply(rules.pre, protected.text, rules.tables, rule_based)

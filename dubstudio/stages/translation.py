@@ -55,6 +55,8 @@ class _Output:
     unknown_words: list[str] = field(default_factory=list)
     lost_terms: list[str] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)
+    #: source expressions the phrasebook translated
+    phrases: list[str] = field(default_factory=list)
 
     @property
     def origin(self) -> str:
@@ -127,6 +129,7 @@ def _translate_language(
             output.unknown_words += [w for w in unknown if w in piece.text]
             output.lost_terms += lost
             output.origins += origins
+            output.phrases += [p for p in item.phrasebook if p.casefold() in piece.text.casefold()]
     return outputs
 
 
@@ -174,16 +177,22 @@ def _findings(
                     suggestion="Put the glossary rendering back in by hand.",
                 )
             )
-        issues.extend(_cultural_findings(segment, original, output.text, label, source))
+        issues.extend(_cultural_findings(segment, original, output, label, source))
     if tts_language in outputs or tts_language == source:
         issues.extend(_length_findings(segment, tts_language, synthesizer, tolerance))
     return _one_issue_per_code(issues)
 
 
-def _cultural_findings(segment: Segment, original: str, translated: str, label: str, source: str) -> list:
+def _cultural_findings(segment: Segment, original: str, output: _Output, label: str, source: str) -> list:
+    translated = output.text
     problems = []
     if source == "en":
-        problems += [f"idiom '{idiom}'" for idiom in checks.idioms(original)]
+        handled = [phrase.casefold() for phrase in output.phrases]
+        problems += [
+            f"idiom '{idiom}'"
+            for idiom in checks.idioms(original)
+            if not any(idiom.casefold() in phrase for phrase in handled)  # the phrasebook knows it
+        ]
     translated_words = {w.casefold() for w in checks.words(translated)}
     problems += [
         f"name '{n}' was translated"
