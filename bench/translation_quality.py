@@ -67,7 +67,8 @@ def main() -> int:
     before, after = before_and_after(sample_cues())
     scores = [chrf.corpus_score(text, [references]).score for text in (before, after)]
     print(
-        f"sample script, {len(before)} lines (rules written on it): chrF before {scores[0]:.1f}, after {scores[1]:.1f}"
+        f"sample script, {len(before)} lines (rules written on it): "
+        f"chrF before {scores[0]:.1f}, after {scores[1]:.1f}"
     )
     for number in (0, 2):
         print(f"  line {number + 1}: {before[number]!r}\n       → {after[number]!r}")
@@ -76,7 +77,8 @@ def main() -> int:
     before, after = before_and_after(import_subtitles(farmhouse / "farmhouse_dialogue_en.srt").segments)
     scores = [chrf.corpus_score(text, [held_out]).score for text in (before, after)]
     print(
-        f"farmhouse dialogue, {len(before)} cues (held out): chrF before {scores[0]:.1f}, after {scores[1]:.1f}"
+        f"farmhouse dialogue, {len(before)} cues (held out): chrF before {scores[0]:.1f}, "
+        f"after {scores[1]:.1f}"
     )
     if args.project:
         project = load_project(args.project)
