@@ -80,6 +80,10 @@ class Candidate:
         return "tm" if self.exact else f"tm {self.score:.0f}%"
 
 
+#: (path, source language, target language) → ((max id, count), entries by source text)
+_GROUPED: dict[tuple[str, str, str], tuple[tuple, dict[str, list[Entry]]]] = {}
+
+
 class TranslationMemory:
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_path()
@@ -144,15 +148,26 @@ class TranslationMemory:
         self.add([Entry(source, target, source_language, target_language, project)])
 
     def exact(self, source: str, source_language: str, target_language: str) -> str | None:
-        if not self.path.exists():
-            return None
+        return self.exact_many([source], source_language, target_language).get(normalize(source))
+
+    def exact_many(
+        self, sources: Iterable[str], source_language: str, target_language: str
+    ) -> dict[str, str]:
+        """The most recent target of each source text the memory has verbatim, by normalised source."""
+        wanted = sorted({normalize(text) for text in sources} - {""})
+        if not wanted or not self.path.exists():
+            return {}
+        found: dict[str, str] = {}
         with self._connect() as connection:
-            row = connection.execute(
-                "SELECT target FROM entries WHERE source_language = ? AND target_language = ? AND source = ?"
-                " ORDER BY created DESC, id DESC LIMIT 1",
-                (source_language, target_language, normalize(source)),
-            ).fetchone()
-        return row[0] if row else None
+            for first in range(0, len(wanted), 500):  # SQLite's limit on bound variables
+                chunk = wanted[first : first + 500]
+                rows = connection.execute(
+                    "SELECT source, target FROM entries WHERE source_language = ? AND target_language = ?"
+                    f" AND source IN ({', '.join('?' * len(chunk))}) ORDER BY created, id",
+                    (source_language, target_language, *chunk),
+                ).fetchall()
+                found.update(rows)  # later rows (more recent) win
+        return found
 
     def candidates(
         self,
@@ -169,10 +184,7 @@ class TranslationMemory:
         text = normalize(source)
         if not text or not self.path.exists():
             return []
-        entries = self.entries(source_language, target_language)
-        by_source: dict[str, list[Entry]] = {}
-        for entry in entries:
-            by_source.setdefault(entry.source, []).append(entry)
+        by_source = self._by_source(source_language, target_language)
         found = process.extract(text, list(by_source), scorer=fuzz.ratio, score_cutoff=threshold, limit=limit)
         candidates = [
             Candidate(entry, 100.0 if match == text else min(float(score), 99.0))
@@ -180,6 +192,23 @@ class TranslationMemory:
             for entry in sorted(by_source[match], key=lambda e: e.created, reverse=True)
         ]
         return sorted(candidates, key=lambda c: -c.score)[:limit]
+
+    def _by_source(self, source_language: str, target_language: str) -> dict[str, list[Entry]]:
+        """The pair's entries grouped by source text, read again only when entries were added (the
+        editor asks on every selection change; a big imported memory must not be re-read each time)."""
+        with self._connect() as connection:
+            version = connection.execute(
+                "SELECT MAX(id), COUNT(*) FROM entries WHERE source_language = ? AND target_language = ?",
+                (source_language, target_language),
+            ).fetchone()
+        key = (str(self.path), source_language, target_language)
+        cached = _GROUPED.get(key)
+        if cached is None or cached[0] != version:
+            grouped: dict[str, list[Entry]] = {}
+            for entry in self.entries(source_language, target_language):
+                grouped.setdefault(entry.source, []).append(entry)
+            cached = _GROUPED[key] = (version, grouped)
+        return cached[1]
 
     def entries(self, source_language: str = "", target_language: str = "") -> list[Entry]:
         if not self.path.exists():

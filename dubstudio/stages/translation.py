@@ -44,7 +44,11 @@ BATCH_SIZE = 24
 class MemoryLookup(Protocol):
     """The translation memory as stage 3 sees it (pipeline/translation_memory.py)."""
 
-    def exact(self, source: str, source_language: str, target_language: str) -> str | None: ...
+    def exact_many(
+        self, sources: Sequence[str], source_language: str, target_language: str
+    ) -> dict[str, str]:
+        """Remembered targets of the texts it has verbatim, keyed by whitespace-normalised text."""
+        ...
 
 
 @dataclass
@@ -94,12 +98,12 @@ def _translate_language(
     outputs = {index: _Output() for index in chosen}
     remembered = {}
     if memory is not None:
-        for index in chosen:
-            text = " ".join(segments[index].original_text.split())
-            match = memory.exact(text, source, target) if text else None
-            if match is not None:
-                remembered[index] = match
-                outputs[index] = _Output(match, origins=["tm"])
+        texts = {index: " ".join(segments[index].original_text.split()) for index in chosen}
+        known = memory.exact_many(list(texts.values()), source, target)
+        for index, text in texts.items():
+            if text in known:
+                remembered[index] = known[text]
+                outputs[index] = _Output(known[text], origins=["tm"])
     todo = [n for n, u in enumerate(units) if any(c in chosen and c not in remembered for c in u.cues)]
     rule_based = getattr(translator, "rule_based", True)
     prepared = [prepare(units[n].text, rules, matcher, rule_based=rule_based) for n in todo]
