@@ -8,20 +8,16 @@ and the translator run in a child Python with its own data dirs.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import textwrap
-import threading
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "engines"))
-from tiny_argos import build_package
+from tiny_argos import argos_index_server, isolated_argos_env
 
 CHILD = textwrap.dedent(
     """
@@ -57,47 +53,14 @@ CHILD = textwrap.dedent(
 )
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *_args) -> None:
-        pass
-
-
 @pytest.fixture
-def served(tmp_path: Path):
-    """An HTTP server on 127.0.0.1 with index.json and one tiny en→es .argosmodel."""
-    root = tmp_path / "www"
-    root.mkdir()
-    package = build_package(tmp_path / "build", "en", "es", seed=3)
-    archive = shutil.make_archive(str(root / "translate-en_es-0_1"), "zip", package.parent, package.name)
-    Path(archive).rename(root / "translate-en_es-0_1.argosmodel")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(root)))
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    index = [
-        {"from_code": "en", "to_code": "es", "package_version": "0.0.9", "type": "translate",
-         "links": [f"{base}/gone.argosmodel"]},
-        {"from_code": "en", "to_code": "es", "package_version": "0.1", "type": "translate",
-         "from_name": "English", "to_name": "Spanish",
-         "links": [f"{base}/missing.argosmodel", f"{base}/translate-en_es-0_1.argosmodel"]},
-    ]  # fmt: skip
-    (root / "index.json").write_text(json.dumps(index), encoding="utf-8")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base
-    server.shutdown()
-    server.server_close()
+def served(tmp_path: Path) -> Iterator[str]:
+    with argos_index_server(tmp_path / "index") as base:
+        yield base
 
 
 def test_install_from_the_index_makes_argos_the_engine(served, tmp_path):
-    env = {
-        **os.environ,
-        "DUBSTUDIO_ARGOS_INDEX": f"{served}/index.json",
-        "DUBSTUDIO_DATA_DIR": str(tmp_path / "data"),
-        "DUBSTUDIO_DOWNLOAD_CACHE": str(tmp_path / "downloads"),
-        "ARGOS_PACKAGES_DIR": str(tmp_path / "argos-packages"),
-        "XDG_DATA_HOME": str(tmp_path / "xdg-data"),
-        "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
-        "XDG_CACHE_HOME": str(tmp_path / "xdg-cache"),
-    }
+    env = isolated_argos_env(tmp_path, served)
     repo = Path(__file__).resolve().parents[2]
     completed = subprocess.run(
         [sys.executable, "-c", CHILD], env=env, cwd=repo, capture_output=True, text=True, timeout=300
