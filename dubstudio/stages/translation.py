@@ -131,7 +131,7 @@ def _translate_language(
             output = outputs[piece.cue]
             output.text = f"{output.text} {part}".strip()
             output.unknown_words += [w for w in unknown if w in piece.text]
-            output.lost_terms += lost
+            output.lost_terms += [term for term in lost if term.casefold() in piece.text.casefold()]
             output.origins += origins
             output.phrases += [p for p in item.phrasebook if p.casefold() in piece.text.casefold()]
     return outputs
