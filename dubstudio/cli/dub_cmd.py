@@ -59,6 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--max-speed", type=float, default=1.25, help="fastest speed-up of a dub line (1.0–1.5)"
     )
     parser.add_argument("--dub-only", action="store_true", help="mix without the original background")
+    parser.add_argument(
+        "--no-memory", action="store_true", help="do not reuse the translation memory's exact matches"
+    )
     parser.add_argument("--out", type=Path, required=True, help="output and project folder")
     parser.set_defaults(func=run)
 
@@ -84,6 +87,7 @@ def _settings(args: argparse.Namespace, base: Settings | None) -> Settings:
     settings.device = args.device
     settings.max_speed = args.max_speed
     settings.keep_background = not args.dub_only
+    settings.use_translation_memory = not args.no_memory
     if args.glossary:
         settings.glossary = load_glossary(args.glossary)
     return settings
