@@ -38,7 +38,9 @@ from dubstudio.core.store import DiskFullError, atomic_write_bytes, disk_space_e
 RECOGNITION_RATE = 16000
 MAX_MIX_RATE = 48000
 RECOGNITION_WAV = "recognition.wav"
-MIX_WAV = "mix.wav"
+#: the source's audio at its own rate (what the mix ducks under the dub, what the player falls back
+#: to); the file keeps its first name so existing projects are not extracted again
+SOURCE_WAV = "mix.wav"
 #: Remembers which source (path, size, mtime) the extracted WAVs came from.
 SOURCE_STAMP = "source.json"
 #: Bump when the extraction settings change so old extractions are redone.
@@ -265,12 +267,13 @@ def ensure_project_audio(
     progress: Reporter | None = None,
     cancel: CancelToken | None = None,
 ) -> tuple[Path, Path]:
-    """`(recognition_wav, mix_wav)` in the project's ``audio/``, extracted once per source version."""
+    """`(recognition_wav, source_wav)` in the project's ``audio/``, extracted once per source version."""
     source = Path(media.path)
     stat = _check_input_file(source)
     audio_dir = resolve_inside(project_dir, "audio")
     audio_dir.mkdir(parents=True, exist_ok=True)
-    recognition, mix, stamp_file = audio_dir / RECOGNITION_WAV, audio_dir / MIX_WAV, audio_dir / SOURCE_STAMP
+    recognition, mix = audio_dir / RECOGNITION_WAV, audio_dir / SOURCE_WAV
+    stamp_file = audio_dir / SOURCE_STAMP
     stamp = {
         "source": str(source.resolve()), "size": stat.st_size, "mtimeNs": stat.st_mtime_ns,
         "version": EXTRACTION_VERSION,
@@ -290,6 +293,11 @@ def ensure_project_audio(
     atomic_write_bytes(stamp_file, json.dumps(stamp).encode("utf-8"))
     report(1.0, "audio ready")
     return recognition, mix
+
+
+def source_wav_path(project_dir: str | Path) -> Path:
+    """Where a project keeps its source audio (see `ensure_project_audio`)."""
+    return Path(project_dir) / "audio" / SOURCE_WAV
 
 
 def load_wav(path: str | Path) -> tuple[np.ndarray, int]:

@@ -169,7 +169,7 @@ def test_a_new_project_from_bad_media_shows_what_is_wrong(
     catcher = ModalCatcher()
     try:
         with qtbot.waitSignal(window.job_finished, timeout=60_000):
-            assert window.start_new_project(request)
+            assert window.project_jobs.start_new_project(request)
         qtbot.waitUntil(lambda: bool(catcher.seen), timeout=10_000)
     finally:
         catcher.stop()
@@ -218,12 +218,13 @@ def test_recovering_then_closing_does_not_wait_for_background_jobs(
     assert [seen["title"] for seen in catcher.seen] == ["Recover unsaved changes?"]
     assert window.doc.segment("seg-000").translated_text == "¿Aló? (recuperado)"
     assert window.doc.dirty
-    jobs = (window.runner, window.peaks_runner, window.catalog_runner)
-    qtbot.waitUntil(lambda: any(runner.is_running for runner in jobs), timeout=5000)  # set_project starts
+    lanes = ("main", "peaks", "voices", "engines")
+    # opening the project starts its background jobs
+    qtbot.waitUntil(lambda: any(window.jobs.is_busy(lane) for lane in lanes), timeout=5000)
     window.doc.set_dirty(False)  # no "save the changes?" question: the closing is what is timed
     started = time.monotonic()
     assert window.close()
     took = time.monotonic() - started
     assert not window.isVisible()
     assert took < 3.0, f"closing took {took:.1f} s"
-    assert not any(runner.is_running for runner in jobs)  # a job still busy was handed to the app
+    assert not any(window.jobs.is_busy(lane) for lane in lanes)  # a job still busy was handed to the app

@@ -7,9 +7,9 @@ import pytest
 
 from dubstudio.core.media import write_wav
 from dubstudio.core.project import Segment, Word
+from dubstudio.core.segment_edits import merge_segments, split_point, split_segment
+from dubstudio.core.snapping import clamp_span, silence_edges, snap, word_edges
 from dubstudio.core.waveform import compute_peaks
-from dubstudio.ui.segment_ops import merge_segments, split_point, split_segment
-from dubstudio.ui.timeline.snapping import clamp_span, silence_edges, snap, word_edges
 
 
 def _segment() -> Segment:

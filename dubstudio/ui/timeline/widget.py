@@ -1,7 +1,7 @@
 """The waveform timeline, painted by hand (one widget, no item per segment).
 
-Only the visible time range is painted: segments in view are found by bisection over their start
-times, waveform columns come from the peaks pyramid (`Peaks.range`), so a 3-hour project with
+Only the visible time range is painted: segments in view come from a `core.timeline.TimeIndex`,
+waveform columns come from the peaks pyramid (`Peaks.range`), so a 3-hour project with
 thousands of segments paints as fast as a short one.
 
 Mouse: click seeks (and selects the region under the pointer); dragging a region's edge retimes it,
@@ -12,7 +12,6 @@ which the main window turns into an undoable command. Wheel scrolls, Ctrl+wheel 
 
 from __future__ import annotations
 
-import bisect
 import time
 from dataclasses import dataclass
 
@@ -31,12 +30,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QHBoxLayout, QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
+from dubstudio.core.clip_peaks import COMPUTE_BUDGET_S, MAX_CLIP_WAVEFORMS, ClipPeakCache
 from dubstudio.core.project import Segment
-from dubstudio.core.timeline import format_timecode
+from dubstudio.core.snapping import PeakSource, clamp_span, silence_edges, snap, word_edges
+from dubstudio.core.timeline import TimeIndex, format_timecode
 from dubstudio.ui.document import ProjectDocument
 from dubstudio.ui.theme import ERROR_COLOR, WARNING_COLOR, is_dark, speaker_color
-from dubstudio.ui.timeline.clip_peaks import COMPUTE_BUDGET_S, MAX_CLIP_WAVEFORMS, ClipPeakCache
-from dubstudio.ui.timeline.snapping import PeakSource, clamp_span, silence_edges, snap, word_edges
 
 RULER_HEIGHT = 22
 EDGE_GRAB_PX = 6
@@ -78,8 +77,7 @@ class TimelineCanvas(QWidget):
         self.follow_playhead = True
         self._drag: _Drag | None = None
         self._preview: tuple[str, float, float] | None = None
-        self._starts: list[float] = []
-        self._max_length = 0.0
+        self._times = TimeIndex([])
         self.setMinimumHeight(140)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -96,8 +94,7 @@ class TimelineCanvas(QWidget):
 
     def _reindex(self) -> None:
         segments = self.doc.segments
-        self._starts = [s.start for s in segments]
-        self._max_length = max((s.duration for s in segments), default=0.0)
+        self._times = TimeIndex(segments)
         media = self.doc.project.media if self.doc.project else None
         ends = [segments[-1].end] if segments else []
         sources = [p.duration for p in (self.original, self.dub_track) if p is not None]
@@ -135,9 +132,7 @@ class TimelineCanvas(QWidget):
         return original, dub
 
     def visible_rows(self) -> range:
-        first = bisect.bisect_left(self._starts, self.view_start - self._max_length)
-        last = bisect.bisect_right(self._starts, self.view_end)
-        return range(first, last)
+        return self._times.overlapping(self.view_start, self.view_end)
 
     # ---- view control --------------------------------------------------------------------------
     def set_view_start(self, seconds: float) -> None:
