@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from dubstudio.core.project import Project, Segment, ValidationIssue
 from dubstudio.engines.base import Voice
+from dubstudio.stages.cue_metrics import characters_per_second
 from dubstudio.stages.speech_rate import estimate_duration
 
 STAGE = "validation"
@@ -40,12 +41,6 @@ class ValidationReport:
     def ok(self) -> bool:
         """True when nothing breaks the contract (warnings alone never block success)."""
         return not self.errors
-
-    def counts_by_code(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for issue in [*self.errors, *self.warnings]:
-            counts[issue.code] = counts.get(issue.code, 0) + 1
-        return counts
 
 
 def _base_language(code: str) -> str:
@@ -198,7 +193,22 @@ def _segment_findings(
         *_check_timing(segment, previous, following),
         *_check_translation(project, segment),
         *_check_voice(project, segment, catalog),
+        *_check_reading_speed(project, segment),
     ]
+
+
+def _check_reading_speed(project: Project, segment: Segment) -> Iterable[ValidationIssue]:
+    """The subtitle's characters per second over `Settings.max_cps` (the table's red CPS cell)."""
+    cps = characters_per_second(project, segment)
+    limit = project.settings.max_cps
+    if cps > limit:
+        yield _issue(
+            segment,
+            "reading_speed",
+            f"the subtitle reads at {cps:.1f} characters per second, over the limit of {limit:g}",
+            value=cps,
+            suggestion="Shorten the subtitle, or lengthen the cue or merge it with the next one.",
+        )
 
 
 def _merge_findings(segment: Segment, findings: list[ValidationIssue]) -> None:
