@@ -231,8 +231,7 @@ class Pipeline:
         """Translate these cues again (and re-synthesize them); other cues are left as they are."""
         for segment_id in segment_ids:
             self.project.mark_stale(self.project.segment(segment_id), "translation")
-        save_project(self.project_dir, self.project)
-        return self.run(progress=progress, cancel=cancel)
+        return self.run(progress=progress, cancel=cancel)  # saved after each stage
 
     def resynthesize(
         self,
@@ -246,8 +245,7 @@ class Pipeline:
         for segment_id in ids:
             self.project.mark_stale(self.project.segment(segment_id), "synthesis")
         self._fresh_takes = set(ids)
-        save_project(self.project_dir, self.project)
-        try:
+        try:  # saved after each stage
             return self.run(progress=progress, cancel=cancel)
         finally:
             self._fresh_takes = set()

@@ -177,23 +177,27 @@ class ApplyJobResultCommand(QUndoCommand):
 
     The whole project is swapped, because such a run also redoes other stale cues and re-validates
     everything. Earlier takes stay on disk (and in clip history), so undo is always possible.
+
+    No copies: `result` is the job's own project, and the undo stack guarantees that when this
+    command is undone or redone the document is exactly in the state this command left or found
+    (every later command was undone first), so the two project objects are swapped, not copied.
     """
 
     def __init__(self, doc: ProjectDocument, result: Project, text: str) -> None:
         super().__init__(text)
         self.doc = doc
-        self.before = copy.deepcopy(doc.project)
-        self.after = copy.deepcopy(result)
+        self.other: Project | None = result
 
-    def _put(self, project: Project | None) -> None:
+    def _swap(self) -> None:
         selected = self.doc.selected_id
-        self.doc.replace_project(copy.deepcopy(project), self.doc.project_dir)
+        shown, self.other = self.other, self.doc.project
+        self.doc.replace_project(shown, self.doc.project_dir)
         self.doc.set_dirty(True)
         if self.doc.segment(selected) is not None:
             self.doc.select(selected)
 
     def redo(self) -> None:
-        self._put(self.after)
+        self._swap()
 
     def undo(self) -> None:
-        self._put(self.before)
+        self._swap()

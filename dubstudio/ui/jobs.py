@@ -35,6 +35,8 @@ from typing import Any
 from PySide6.QtCore import QDeadlineTimer, QObject, Signal
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
+from dubstudio.core.crash_log import error_summary, write_crash_report
+from dubstudio.core.errors import UserError
 from dubstudio.ui.dialogs.error import show_error
 from dubstudio.ui.document import ProjectDocument
 from dubstudio.ui.worker import JobContext, JobFailure, JobFunction, JobRunner
@@ -56,6 +58,15 @@ STAGE_LABELS = {
     "preview": "Rendering preview",
     "project": "Creating the project",
 }
+
+
+def describe(failure: JobFailure) -> str:
+    """One line for the status bar; a bug's report is written to the log folder."""
+    error = failure.error
+    if isinstance(error, UserError):
+        return error.message
+    log = write_crash_report(error)
+    return error_summary(error) + (f" (report: {log})" if log is not None else "")
 
 
 def stage_label(stage: str) -> str:
@@ -266,15 +277,15 @@ class JobController(QObject):
             self._run(lane, waiting)
 
     def report_failure(self, name: str, failure: JobFailure) -> None:
-        """The error dialog (a user error's message, or a bug report with its details)."""
+        """The error dialog: a user error's message, or a bug's one line with its report (logged)."""
         self.last_failure = failure
         if self.quiet_dialogs:
-            self._status(f"{name} failed: {failure.error}", 10000)
+            self._status(f"{name} failed: {describe(failure)}", 10000)
             return
-        show_error(self.window, failure.error, failure.details, title=f"{name} failed")
+        show_error(self.window, failure.error, failure.details, title=f"{name} failed", context=name)
 
     def _background_failed(self, failure: JobFailure) -> None:
-        self._status(f"Background job failed: {failure.error}", 8000)
+        self._status(f"Background job failed: {describe(failure)}", 8000)
 
     def _status(self, message: str, timeout_ms: int) -> None:
         self.window.statusBar().showMessage(message, timeout_ms)

@@ -23,7 +23,6 @@ import os
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEvent, QObject, Qt, QThread, Signal, Slot
 
+from dubstudio.core.crash_log import error_details
 from dubstudio.core.errors import Cancelled
 from dubstudio.core.progress import CancelToken, ProgressCallback, ProgressEvent
 
@@ -57,11 +57,11 @@ JobFunction = Callable[[JobContext], Any]
 
 
 class JobFailure:
-    """An exception from the worker thread with its formatted traceback (for the details pane)."""
+    """An exception from the worker thread with its traceback (and a child process's) for the details."""
 
     def __init__(self, error: BaseException) -> None:
         self.error = error
-        self.details = "".join(traceback.format_exception(error))
+        self.details = error_details(error)
 
 
 class Worker(QObject):
