@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from dubstudio.core.languages import base_language
 from dubstudio.core.project import Project, Segment, ValidationIssue
 from dubstudio.engines.base import Voice
 from dubstudio.stages.cue_metrics import characters_per_second
@@ -41,10 +42,6 @@ class ValidationReport:
     def ok(self) -> bool:
         """True when nothing breaks the contract (warnings alone never block success)."""
         return not self.errors
-
-
-def _base_language(code: str) -> str:
-    return code.lower().replace("_", "-").split("-")[0]
 
 
 def _normalized(text: str) -> str:
@@ -110,8 +107,8 @@ def _check_translation(project: Project, segment: Segment) -> Iterable[Validatio
     if not segment.tts_text.strip():
         yield _issue(segment, "missing_tts_text", "there is no dubbing text to synthesize", severity="error")
         return
-    source = _base_language(project.source_language)
-    target = _base_language(segment.tts_language or project.target_language)
+    source = base_language(project.source_language)
+    target = base_language(segment.tts_language or project.target_language)
     if source and source != target and _normalized(segment.tts_text) == _normalized(segment.original_text):
         letters = sum(ch.isalpha() for ch in segment.original_text)
         if letters >= 4:
@@ -138,7 +135,7 @@ def _check_glossary(project: Project, segment: Segment) -> Iterable[ValidationIs
             continue
         rendered = re.compile(rf"(?<!\w){re.escape(entry.rendering)}(?!\w)", flags)
         texts = [segment.tts_text]
-        if _base_language(project.display_subtitle_language) == _base_language(project.target_language):
+        if base_language(project.display_subtitle_language) == base_language(project.target_language):
             texts.append(segment.translated_text)
         if not all(rendered.search(text) for text in texts):
             yield _issue(
@@ -170,8 +167,8 @@ def _check_voice(
             suggestion="Choose another voice for this speaker.",
         )
         return
-    language = _base_language(segment.tts_language or project.target_language)
-    if language not in {_base_language(code) for code in voice.languages}:
+    language = base_language(segment.tts_language or project.target_language)
+    if language not in {base_language(code) for code in voice.languages}:
         yield _issue(
             segment,
             "voice_language_mismatch",
