@@ -325,6 +325,10 @@ class Project:
     def speaker(self, speaker_id: str) -> Speaker | None:
         return next((s for s in self.speakers if s.id == speaker_id), None)
 
+    def speaker_index(self, speaker_id: str) -> int:
+        """The speaker's position (it picks the speaker's colour in the editor), or -1."""
+        return next((i for i, s in enumerate(self.speakers) if s.id == speaker_id), -1)
+
     def segment_index(self, segment_id: str) -> int:
         return next(i for i, s in enumerate(self.segments) if s.id == segment_id)
 
