@@ -25,12 +25,13 @@ import statistics
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ui"))
+from gui_driving import keyboard
 from PySide6.QtCore import QEventLoop, QSettings, Qt
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from dubstudio.core.media import source_wav_path
@@ -71,21 +72,6 @@ def _prepare(source: Path, work: Path) -> tuple[Path, str]:
     session = EngineSession(isolate_recognition=False)
     session.pipeline(folder, project).run()
     return folder, cue.id
-
-
-def _keyboard(window: MainWindow):
-    """Key presses that go through the window system, so the QAction shortcuts fire as for a user."""
-    handle = window.windowHandle()
-    handle.requestActivate()
-    if QApplication.activeWindow() is not window:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            QApplication.setActiveWindow(window)
-
-    def press(key: Qt.Key) -> None:
-        QTest.keyClick(handle, key, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-
-    return press
 
 
 def _wait(app: QApplication, done, what: str) -> None:
@@ -144,7 +130,11 @@ def main() -> int:
     _wait(app, lambda: not window._project_jobs_timer.isActive(), "the project's background jobs to start")
     _wait(app, lambda: not window.jobs.is_busy("engines"), "the engines to load")
     warm_s = time.perf_counter() - opened
-    press = _keyboard(window)
+    keys = keyboard(window)
+
+    def press(key: Qt.Key) -> None:
+        keys(key, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+
     resynth = [_redo(app, window, press, Qt.Key.Key_Y, cue_id) for _ in range(args.rounds)]
     retrans = [_redo(app, window, press, Qt.Key.Key_R, cue_id) for _ in range(args.rounds)]
     project = window.doc.project

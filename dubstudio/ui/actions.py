@@ -66,31 +66,12 @@ class ActionRegistry:
         self._menus: dict[str, QMenu] = {}
 
     def register(
-        self,
-        action_id: str,
-        text: str,
-        slot: Callable[[], Any],
-        shortcut: Shortcut | list[str] = None,
-        icon: QStyle.StandardPixmap | None = None,
-        tip: str = "",
-        *,
-        enabled_when: EnabledWhen | None = None,
-        menu: str = "",
-        toolbar_text: str = "",
+        self, action_id: str, text: str, slot: Callable[[], Any], *args: Any, **kwargs: Any
     ) -> QAction:
-        """Create the action (window-wide shortcut) and remember it under `action_id`."""
+        """Create the action (a window-wide shortcut) running `slot`; the other arguments are `add`'s."""
         action = QAction(text, self.window)
         action.triggered.connect(lambda _checked=False: slot())
-        return self.add(
-            action_id,
-            action,
-            shortcut,
-            icon,
-            tip,
-            enabled_when=enabled_when,
-            menu=menu,
-            toolbar_text=toolbar_text,
-        )
+        return self.add(action_id, action, *args, **kwargs)
 
     def add(
         self,
@@ -104,7 +85,8 @@ class ActionRegistry:
         menu: str = "",
         toolbar_text: str = "",
     ) -> QAction:
-        """Register an action made elsewhere (the undo stack's undo/redo)."""
+        """Register `action` (made by `register`, or elsewhere: the undo stack's undo/redo) under
+        `action_id`, with its shortcut(s), icon, tooltip, enabling rule, menu and toolbar text."""
         if action_id in self._actions:
             raise KeyError(f"an action '{action_id}' is already registered")
         if isinstance(shortcut, list):

@@ -16,8 +16,9 @@ import threading
 from pathlib import Path
 
 import pytest
+from gui_driving import ModalCatcher
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from dubstudio.core.project import Settings
 from dubstudio.core.store import PROJECT_FILE, DiskFullError, load_project, save_project
@@ -55,39 +56,6 @@ def log_dir(tmp_path, monkeypatch) -> Path:
     folder = tmp_path / "logs"
     monkeypatch.setenv("DUBSTUDIO_LOG_DIR", str(folder))
     return folder
-
-
-class Dialogs:
-    """Records each modal message box that opens and presses its buttons named in `press` (by
-    object name, then OK), as a user would."""
-
-    def __init__(self, press: tuple[str, ...] = ()) -> None:
-        self.press = press
-        self.seen: list[dict[str, object]] = []
-        self.clipboard_after_copy = ""
-        self.timer = QTimer()
-        self.timer.setInterval(50)
-        self.timer.timeout.connect(self._poll)
-        self.timer.start()
-
-    def _poll(self) -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox) or not box.isVisible():
-            return
-        self.seen.append({
-            "title": box.windowTitle(), "text": box.text(), "info": box.informativeText(),
-            "details": box.detailedText(), "icon": box.icon(),
-        })  # fmt: skip
-        for name in self.press:
-            button = box.findChild(QAbstractButton, name)
-            if button is not None:
-                button.click()
-                self.clipboard_after_copy = QApplication.clipboard().text()
-                assert box.isVisible(), f"pressing {name} closed the dialog"
-        box.button(QMessageBox.StandardButton.Ok).click()
-
-    def stop(self) -> None:
-        self.timer.stop()
 
 
 def _wait_idle(window, qtbot) -> None:
@@ -168,7 +136,7 @@ def test_an_exception_in_a_slot_shows_the_error_dialog_and_writes_a_report(qtbot
     def broken_slot() -> None:
         {}["missing key"]
 
-    dialogs = Dialogs(press=(COPY_REPORT,))
+    dialogs = ModalCatcher(also=(COPY_REPORT,))
     try:
         QTimer.singleShot(0, broken_slot)
         qtbot.waitUntil(lambda: bool(dialogs.seen), timeout=10_000)
@@ -179,7 +147,7 @@ def test_an_exception_in_a_slot_shows_the_error_dialog_and_writes_a_report(qtbot
     assert shown["text"] == "Something went wrong inside DubStudio: KeyError: 'missing key'"
     assert "Traceback" not in f"{shown['text']}{shown['info']}"
     assert "Traceback (most recent call last)" in shown["details"] and "broken_slot" in shown["details"]
-    assert dialogs.clipboard_after_copy == shown["details"]
+    assert dialogs.clipboard == shown["details"]
     (log,) = log_dir.glob("crash-*.log")
     assert str(log) in shown["info"]
     assert "broken_slot" in log.read_text() and "KeyError" in log.read_text()
@@ -192,7 +160,7 @@ def dividing(*, progress) -> float:
 def test_a_child_process_traceback_goes_into_the_details_only(make_window, qtbot, log_dir):
     window = make_window()
     window.quiet_dialogs = False
-    dialogs = Dialogs()
+    dialogs = ModalCatcher()
     try:
         with qtbot.waitSignal(window.job_finished, timeout=JOB_TIMEOUT_MS):
             work = lambda job: run_isolated(dividing, (), progress=job.progress, name="recognition")  # noqa: E731
@@ -216,7 +184,7 @@ def test_a_project_naming_an_unknown_engine_is_a_clear_error(make_window, dubbed
     project.settings.synthesizer = "festival"
     save_project(dubbed, project)
     window = make_window()
-    dialogs = Dialogs()
+    dialogs = ModalCatcher()
     try:
         assert not window.open_project(dubbed)
     finally:
@@ -242,7 +210,7 @@ def test_a_disk_filling_up_while_writing_a_take_is_a_clear_error(make_window, qt
     window.doc.select(cue.id)
     window.quiet_dialogs = False
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    dialogs = Dialogs()
+    dialogs = ModalCatcher()
     try:
         gated.armed.set()
         with qtbot.waitSignal(window.job_finished, timeout=JOB_TIMEOUT_MS):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
+from gui_driving import keyboard
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
 from dubstudio.core import store
 from dubstudio.core.errors import ProjectFileError
@@ -20,22 +19,8 @@ pytestmark = pytest.mark.gui
 
 
 def _keyboard(window, qtbot):
-    """Key presses that go through the window system, so shortcuts fire as for a user.
-
-    Bare Xvfb has no window manager to activate the window, so it is made active by hand.
-    """
-    handle = window.windowHandle()
-    handle.requestActivate()
-    if QApplication.activeWindow() is not window:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            QApplication.setActiveWindow(window)
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
-
-    def press(key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
-        QTest.keyClick(handle, key, modifier)
-
-    return press
+    """Key presses that go through the window system, so shortcuts fire as for a user."""
+    return keyboard(window, qtbot.waitUntil)
 
 
 def _row_index(window, row: int, column: Column):
