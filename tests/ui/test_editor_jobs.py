@@ -231,3 +231,23 @@ def test_a_disk_filling_up_while_writing_a_take_is_a_clear_error(make_window, qt
     assert not list((dubbed / "clips").glob("*/.*.tmp")), "the partial take must be removed"
     assert window.doc.segment(cue.id).clip == cue.clip and not window.doc.busy
     assert not list(log_dir.glob("*"))  # a user error is not a crash
+
+
+def child_pid(*, progress) -> int:
+    import os
+
+    return os.getpid()
+
+
+def test_the_recognition_process_lives_between_jobs_and_ends_with_the_window(make_window, qtbot):
+    window = make_window()
+    pids = []
+    for _ in range(2):
+        work = lambda job: window.session.recognition_process().call(child_pid, (), progress=job.progress)  # noqa: E731
+        with qtbot.waitSignal(window.job_finished, timeout=JOB_TIMEOUT_MS):
+            window.jobs.start("Recognition", work, on_done=pids.append)
+    child = window.session.recognition_process()
+    assert pids[0] == pids[1] and child.alive  # one process served both jobs
+    window.doc.set_dirty(False)
+    assert window.close()
+    assert not child.alive
