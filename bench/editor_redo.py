@@ -31,7 +31,7 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "ui"))
 from gui_driving import keyboard
-from PySide6.QtCore import QEventLoop, QSettings, Qt
+from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from dubstudio.core.media import source_wav_path
@@ -75,11 +75,20 @@ def _prepare(source: Path, work: Path) -> tuple[Path, str]:
 
 
 def _wait(app: QApplication, done, what: str) -> None:
+    """Run the event loop until `done()`, checking every 5 ms: the loop sleeps in between, as a
+    user's idle window does (a busy-polling loop would take a core from the job)."""
+    if done():
+        return
+    loop = QEventLoop()
+    check = QTimer()
+    check.setInterval(5)
     deadline = time.monotonic() + TIMEOUT_S
-    while not done():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out waiting for {what}")
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+    check.timeout.connect(lambda: (done() or time.monotonic() > deadline) and loop.quit())
+    check.start()
+    loop.exec()
+    check.stop()
+    if not done():
+        raise SystemExit(f"timed out waiting for {what}")
 
 
 def _playable(window: MainWindow, cue_id: str, steps_before: int) -> bool:
