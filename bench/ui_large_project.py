@@ -88,10 +88,10 @@ def main() -> int:
     )
     timed(
         "split + merge (two structure changes)",
-        lambda: (window.split_selected(), window.merge_selected(), app.processEvents()),
+        lambda: (window.editing.split_selected(), window.editing.merge_selected(), app.processEvents()),
     )
     window.doc.set_dirty(False)
-    timed("autosave (project.autosave.json)", lambda: window.doc.set_dirty(True) or window.autosave())
+    timed("autosave (project.autosave.json)", lambda: window.doc.set_dirty(True) or window.files.autosave())
     window.undo_stack.clear()
     window.doc.set_dirty(False)
     window.shutdown()

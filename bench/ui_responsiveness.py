@@ -87,12 +87,14 @@ def main() -> int:
     window.quiet_dialogs = True
     window.show()
     # start-up imports, done while a user picks a file (the job starts from the event loop)
-    warm_up = QEventLoop()
-    window.catalog_runner.finished.connect(warm_up.quit)
-    warm_up.exec()
+    app.processEvents()  # the warm-up job starts from the event loop
+    while window.jobs.is_busy("engines"):
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
     stages: list[tuple[str, float]] = []
     started = time.perf_counter()
-    window.runner.stage_done.connect(lambda stage, _p: stages.append((stage, time.perf_counter() - started)))
+    window.project_jobs.stage_done.connect(
+        lambda stage: stages.append((stage, time.perf_counter() - started))
+    )
     window.job_finished.connect(lambda _name: app.quit())
     heartbeat = Heartbeat()
     heartbeat.start()
@@ -100,13 +102,13 @@ def main() -> int:
     request = NewProjectRequest(
         media, work / "call.dubstudio", "en", "es", settings=Settings(device="cpu"), subtitles=subtitles
     )
-    QTimer.singleShot(0, lambda: window.start_new_project(request))
+    QTimer.singleShot(0, lambda: window.project_jobs.start_new_project(request))
     app.exec()
     heartbeat.stop()
     elapsed = time.perf_counter() - started
     window.shutdown()
-    if window.last_failure is not None:
-        print(f"pipeline failed: {window.last_failure.error}")
+    if window.jobs.last_failure is not None:
+        print(f"pipeline failed: {window.jobs.last_failure.error}")
         return 1
     gaps = sorted(heartbeat.gaps)
     worst = gaps[-1]

@@ -131,6 +131,7 @@ class _StageBars:
 
 def run(args: argparse.Namespace) -> int:
     from dubstudio.core.store import PROJECT_FILE, load_project
+    from dubstudio.engines.factory import check_engine_names
     from dubstudio.pipeline.orchestrator import Pipeline
 
     console = Console(stderr=True)
@@ -140,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         project = load_project(args.out)
         project.settings = _settings(args, project.settings)
         project.target_language = args.target
+        check_engine_names(project.settings, args.out / PROJECT_FILE)  # before any engine loads
         pipeline = Pipeline(args.out, project)
         console.print(f"Resuming the project in {args.out}")
     else:

@@ -5,7 +5,8 @@ Every command group lives in its own `dubstudio/cli/<name>_cmd.py` module exposi
 Command modules import heavy engines lazily inside their handlers, keeping `--help` instant.
 
 Errors: a `UserError` becomes one paragraph on stderr and exit code 2; cancelling (Ctrl+C) exits
-130; anything unexpected is written with its traceback to a crash log, and the user is told where.
+130; anything unexpected is written with its traceback to a crash report in the user log folder
+(`core.crash_log`, the editor's writer too), and the user is told where.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import importlib
 import pkgutil
 import sys
 import textwrap
-import traceback
-from datetime import datetime
 from pathlib import Path
 
 from dubstudio import __version__
@@ -47,16 +46,6 @@ def _print_paragraph(text: str) -> None:
     print(textwrap.fill(text, width=100, break_long_words=False, break_on_hyphens=False), file=sys.stderr)
 
 
-def _write_crash_log() -> Path:
-    from dubstudio.models.paths import data_dir
-
-    folder = data_dir() / "logs"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"crash-{datetime.now():%Y%m%d-%H%M%S}.log"
-    path.write_text(traceback.format_exc(), encoding="utf-8")
-    return path
-
-
 def run_command(func, args: argparse.Namespace) -> int:
     """Run a handler and turn failures into the exit codes and messages described above."""
     try:
@@ -70,11 +59,15 @@ def run_command(func, args: argparse.Namespace) -> int:
         )
         return EXIT_CANCELLED
     except Exception as exc:
-        log = _write_crash_log()
+        from dubstudio.core.crash_log import error_details, error_summary, write_crash_report
+
+        log = write_crash_report(exc, context=f"the command {' '.join(sys.argv[1:]) or 'dubstudio'}")
+        where = f"The details are in {log}; please attach that file to a bug report." if log else ""
         _print_paragraph(
-            f"Internal error: {type(exc).__name__}: {exc}. This is a bug in DubStudio, not in your input. "
-            f"The details are in {log}; please attach that file to a bug report."
+            f"Internal error: {error_summary(exc)}. This is a bug in DubStudio, not in your input. {where}"
         )
+        if log is None:  # the log folder is not writable: the details go to stderr instead
+            print(error_details(exc), file=sys.stderr)
         return EXIT_INTERNAL_ERROR
 
 

@@ -33,9 +33,12 @@ def run(args: argparse.Namespace) -> int:
     if args.screenshot is not None and args.screenshot.suffix.lower() != ".png":
         raise UserError("the screenshot must be a .png file", path=args.screenshot)
     from dubstudio.core import store
+    from dubstudio.engines.factory import check_engine_names
 
     if not store.recovery_available(folder):
-        store.load_project(folder)  # a damaged or hostile project is reported here, before any window
+        # a damaged or hostile project, or one naming an unknown engine, is reported here, before any window
+        project = store.load_project(folder)
+        check_engine_names(project.settings, folder / store.PROJECT_FILE)
     from dubstudio.ui.app import run_gui
 
     return run_gui(folder, args.screenshot)

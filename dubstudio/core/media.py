@@ -33,12 +33,14 @@ import soundfile as sf
 from dubstudio.core.errors import MediaError, UserError
 from dubstudio.core.progress import CancelToken
 from dubstudio.core.project import MediaInfo
-from dubstudio.core.store import DiskFullError, atomic_write_bytes, disk_space_errors, resolve_inside
+from dubstudio.core.store import DiskFullError, atomic_path, atomic_write_bytes, resolve_inside
 
 RECOGNITION_RATE = 16000
 MAX_MIX_RATE = 48000
 RECOGNITION_WAV = "recognition.wav"
-MIX_WAV = "mix.wav"
+#: the source's audio at its own rate (what the mix ducks under the dub, what the player falls back
+#: to); the file keeps its first name so existing projects are not extracted again
+SOURCE_WAV = "mix.wav"
 #: Remembers which source (path, size, mtime) the extracted WAVs came from.
 SOURCE_STAMP = "source.json"
 #: Bump when the extraction settings change so old extractions are redone.
@@ -196,28 +198,22 @@ def extract_audio(
     out_rate = rate if rate is not None else _mix_rate(info.sample_rate)
     out_channels = channels if channels is not None else min(info.channels or 2, 2)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    command = [
-        _tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-        "-i", str(source), "-map", "0:a:0", "-vn", "-sn", "-dn",
-        "-ac", str(out_channels), "-ar", str(out_rate), "-c:a", "pcm_s16le",
-        "-rf64", "auto", "-f", "wav", "-progress", "pipe:1", "-nostats", temp_name,
-    ]
-    try:
+    with atomic_path(target) as temporary:
+        command = [
+            _tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+            "-i", str(source), "-map", "0:a:0", "-vn", "-sn", "-dn",
+            "-ac", str(out_channels), "-ar", str(out_rate), "-c:a", "pcm_s16le",
+            "-rf64", "auto", "-f", "wav", "-progress", "pipe:1", "-nostats", str(temporary),
+        ]  # fmt: skip
         _run_ffmpeg(command, source, info.duration, progress, cancel, target)
-        decoded = sf.info(temp_name).duration
+        decoded = sf.info(str(temporary)).duration
         claimed = probed.audio_duration
         if claimed is not None and decoded < claimed - TRUNCATION_TOLERANCE_S:
             raise MediaError(
                 f"the file is truncated: its audio should last {claimed:.1f} s but only {decoded:.1f} s "
                 "could be decoded",
                 path=source, fix=_FIX_REPLACE,
-            )
-        os.replace(temp_name, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
+            )  # fmt: skip
     return info
 
 
@@ -265,12 +261,13 @@ def ensure_project_audio(
     progress: Reporter | None = None,
     cancel: CancelToken | None = None,
 ) -> tuple[Path, Path]:
-    """`(recognition_wav, mix_wav)` in the project's ``audio/``, extracted once per source version."""
+    """`(recognition_wav, source_wav)` in the project's ``audio/``, extracted once per source version."""
     source = Path(media.path)
     stat = _check_input_file(source)
     audio_dir = resolve_inside(project_dir, "audio")
     audio_dir.mkdir(parents=True, exist_ok=True)
-    recognition, mix, stamp_file = audio_dir / RECOGNITION_WAV, audio_dir / MIX_WAV, audio_dir / SOURCE_STAMP
+    recognition, mix = audio_dir / RECOGNITION_WAV, audio_dir / SOURCE_WAV
+    stamp_file = audio_dir / SOURCE_STAMP
     stamp = {
         "source": str(source.resolve()), "size": stat.st_size, "mtimeNs": stat.st_mtime_ns,
         "version": EXTRACTION_VERSION,
@@ -290,6 +287,11 @@ def ensure_project_audio(
     atomic_write_bytes(stamp_file, json.dumps(stamp).encode("utf-8"))
     report(1.0, "audio ready")
     return recognition, mix
+
+
+def source_wav_path(project_dir: str | Path) -> Path:
+    """Where a project keeps its source audio (see `ensure_project_audio`)."""
+    return Path(project_dir) / "audio" / SOURCE_WAV
 
 
 def load_wav(path: str | Path) -> tuple[np.ndarray, int]:
@@ -351,19 +353,13 @@ def write_wav(path: str | Path, audio: np.ndarray, rate: int, subtype: str = "PC
     channels = 1 if samples.ndim == 1 else samples.shape[1]
     bytes_per_sample = {"PCM_16": 2, "PCM_24": 3}.get(subtype, 4)
     container = "RF64" if samples.shape[0] * channels * bytes_per_sample > 2**32 - 2**20 else "WAV"
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with disk_space_errors(target), os.fdopen(fd, "wb", buffering=0) as handle:
-            writer = _KeepWriteError(handle)
-            try:
-                sf.write(writer, samples, rate, subtype=subtype, format=container)
-            except Exception:  # soundfile reports a short write as LibsndfileError or AssertionError
-                if writer.error is None:
-                    raise
-            if writer.error is not None:
-                raise writer.error
-            os.fsync(handle.fileno())
-        os.replace(temp_name, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
+    with atomic_path(target) as temporary, open(temporary, "wb", buffering=0) as handle:
+        writer = _KeepWriteError(handle)
+        try:
+            sf.write(writer, samples, rate, subtype=subtype, format=container)
+        except Exception:  # soundfile reports a short write as LibsndfileError or AssertionError
+            if writer.error is None:
+                raise
+        if writer.error is not None:
+            raise writer.error
+        os.fsync(handle.fileno())

@@ -10,6 +10,7 @@ and never write them.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -30,6 +31,20 @@ STAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "voiceMatching": ("voice_id",),
     "synthesis": ("clip", "clip_history"),
     "validation": ("issues",),
+}
+
+
+#: Which stage an edit of a Segment field invalidates: that stage and every later one must re-run
+#: for the segment (`Project.mark_edited`). Fields not listed (clip, issues, review flags) carry no
+#: staleness.
+STALE_FROM: dict[str, str] = {
+    "original_text": "translation",
+    "translated_text": "synthesis",
+    "tts_text": "synthesis",
+    "speaker_id": "voiceMatching",
+    "voice_override": "synthesis",
+    "start": "synthesis",
+    "end": "synthesis",
 }
 
 
@@ -315,6 +330,10 @@ class Project:
     def speaker(self, speaker_id: str) -> Speaker | None:
         return next((s for s in self.speakers if s.id == speaker_id), None)
 
+    def speaker_index(self, speaker_id: str) -> int:
+        """The speaker's position (it picks the speaker's colour in the editor), or -1."""
+        return next((i for i, s in enumerate(self.speakers) if s.id == speaker_id), -1)
+
     def segment_index(self, segment_id: str) -> int:
         return next(i for i, s in enumerate(self.segments) if s.id == segment_id)
 
@@ -337,3 +356,10 @@ class Project:
         """Mark `from_stage` and every later stage as needing a re-run for this segment."""
         later = STAGES[STAGES.index(from_stage):]
         segment.stale = sorted(set(segment.stale) | set(later), key=STAGES.index)
+
+    def mark_edited(self, segment: Segment, fields: Iterable[str]) -> bool:
+        """Mark what an edit of these fields invalidates (`STALE_FROM`); True when anything was."""
+        stages = [STALE_FROM[name] for name in fields if name in STALE_FROM]
+        if stages:
+            self.mark_stale(segment, min(stages, key=STAGES.index))
+        return bool(stages)

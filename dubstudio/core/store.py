@@ -175,23 +175,24 @@ def _keep_backup(target: Path, backup: Path) -> None:
     os.replace(staging, backup)
 
 
-def atomic_write_bytes(target: str | Path, data: bytes, *, backup: Path | None = None) -> None:
-    """Write `data` to `target` so that a crash leaves either the old or the new content.
+@contextlib.contextmanager
+def atomic_path(target: str | Path, *, backup: Path | None = None) -> Iterator[Path]:
+    """A temporary file next to `target` to write by any means (Python, soundfile, ffmpeg); when the
+    block ends without an error it replaces `target` in one durable rename, else it is removed.
 
-    With `backup`, the previous `target` (if any) becomes `backup` just before the switch. A full
-    disk raises DiskFullError (a UserError naming `target`).
+    So a crash leaves either the old or the new content. With `backup`, the previous `target` (if
+    any) becomes `backup` just before the switch. A full disk raises DiskFullError naming `target`.
+    This is the one way the program writes a file atomically.
     """
     target = Path(target)
     folder = target.parent
     prefix = f".{target.name}."
     _remove_stale_temp_files(folder, prefix)
     fd, temp_name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
+    os.close(fd)
     try:
         with disk_space_errors(target):
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            yield Path(temp_name)
             if backup is not None and target.exists():
                 _keep_backup(target, backup)
         os.replace(temp_name, target)
@@ -200,6 +201,14 @@ def atomic_write_bytes(target: str | Path, data: bytes, *, backup: Path | None =
             os.unlink(temp_name)
         raise
     _fsync_dir(folder)
+
+
+def atomic_write_bytes(target: str | Path, data: bytes, *, backup: Path | None = None) -> None:
+    """Write `data` to `target` atomically and durably (see `atomic_path`)."""
+    with atomic_path(target, backup=backup) as temporary, open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,8 +7,11 @@ its audio is extracted or mixed at.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
 _TIMECODE = re.compile(r"^(?:(?:(\d+):)?(\d{1,2}):)?(\d{1,2})(?:[.,](\d{1,3}))?$")
 
@@ -56,3 +59,35 @@ def parse_timecode(text: str) -> float:
         raise ValueError(f"not a timecode: {text.strip()!r} (minutes and seconds must be below 60)")
     milliseconds = int((fraction or "0").ljust(3, "0"))
     return int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(secs) + milliseconds / 1000
+
+
+class _Span(Protocol):
+    start: float
+    end: float
+
+
+class TimeIndex:
+    """Which segments lie at a time or in a time range, by bisection over their start times.
+
+    The segments must be sorted by start (the project keeps them so). Built in O(n), it answers in
+    O(log n); rebuild it when segments are added, removed or retimed.
+    """
+
+    def __init__(self, segments: Sequence[_Span]) -> None:
+        self._starts = [s.start for s in segments]
+        self._ends = [s.end for s in segments]
+        self._max_length = max((s.end - s.start for s in segments), default=0.0)
+
+    def at(self, seconds: float) -> int:
+        """The row of the latest-starting segment that covers `seconds` (start ≤ t < end), or -1."""
+        row = bisect.bisect_right(self._starts, seconds) - 1
+        while row >= 0 and self._starts[row] >= seconds - self._max_length:
+            if seconds < self._ends[row]:
+                return row
+            row -= 1
+        return -1
+
+    def overlapping(self, start: float, end: float) -> range:
+        """Rows of the segments that may intersect `start`–`end` (every one that does is in it)."""
+        first = bisect.bisect_left(self._starts, start - self._max_length)
+        return range(first, bisect.bisect_right(self._starts, end))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from dubstudio.core.errors import UnsupportedLanguageError
+from dubstudio.core.languages import base_language
 
 #: ISO 639-1 ↔ the ISO 639-3 codes Apertium names its modes and Debian packages with
 ISO_TO_APERTIUM = {
@@ -55,7 +56,7 @@ def to_apertium_code(code: str) -> str:
 
 def to_iso_code(code: str) -> str:
     """'eng' → 'en'; a variant like 'eng_US' → 'en'; unknown codes pass through."""
-    base = code.split("_")[0]
+    base = base_language(code)
     return APERTIUM_TO_ISO.get(base, base)
 
 

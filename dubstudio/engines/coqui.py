@@ -23,10 +23,10 @@ import numpy as np
 
 from dubstudio.core.dsp import as_mono_float
 from dubstudio.core.errors import ModelMissingError, UserError
+from dubstudio.core.languages import base_language
 from dubstudio.core.project import Speaker
 from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice
 from dubstudio.engines.device import resolve_device
-from dubstudio.engines.espeak import iso_language
 from dubstudio.engines.prosody import nudge_for
 from dubstudio.models.paths import model_dir, models_dir
 
@@ -120,7 +120,7 @@ class _CoquiModel:
                 path=self.folder / "manifest.json",
                 fix='Add "languages": ["<code>"] to its manifest.json.',
             )
-        return sorted({iso_language(code) for code in declared})
+        return sorted({base_language(code) for code in declared})
 
     def run(self, text: str, **kwargs) -> SynthesizedAudio:
         with self._lock:
@@ -168,7 +168,7 @@ class CoquiVitsSynthesizer:
         if tts.is_multi_speaker and request.voice.name != "default":
             kwargs["speaker"] = request.voice.name
         if tts.is_multi_lingual:
-            kwargs["language"] = iso_language(request.language)
+            kwargs["language"] = base_language(request.language)
         return self._model.run(request.text, **kwargs)
 
 
@@ -210,7 +210,7 @@ class XttsSynthesizer:
         speed = request.speed * nudge_for(request.style, request.register).speed
         return self._model.run(
             request.text,
-            language=iso_language(request.language),
+            language=base_language(request.language),
             speaker_wav=list(request.reference_audio),
             speed=speed,
             split_sentences=True,

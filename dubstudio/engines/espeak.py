@@ -17,6 +17,7 @@ import soundfile as sf
 
 from dubstudio.core.dsp import as_mono_float
 from dubstudio.core.errors import ModelMissingError, UserError
+from dubstudio.core.languages import base_language
 from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice
 from dubstudio.engines.prosody import nudge_for
 
@@ -75,21 +76,16 @@ def espeak_languages() -> tuple[str, ...]:
     return tuple(codes)
 
 
-def iso_language(code: str) -> str:
-    """ "pt-br" → "pt", "en-us" → "en": the ISO 639-1 part the project uses."""
-    return code.lower().replace("_", "-").split("-")[0]
-
-
 def espeak_voice_for(language: str) -> str | None:
     """The espeak-ng language code to speak `language` (ISO code or espeak code), or None."""
     codes = espeak_languages()
     wanted = language.lower()
     if wanted in codes and wanted not in _PREFERRED:
         return wanted
-    preferred = _PREFERRED.get(iso_language(wanted))
+    preferred = _PREFERRED.get(base_language(wanted))
     if preferred in codes:
         return preferred
-    return next((code for code in codes if iso_language(code) == iso_language(wanted)), None)
+    return next((code for code in codes if base_language(code) == base_language(wanted)), None)
 
 
 def phonemize(text: str, language: str) -> str:
@@ -137,7 +133,7 @@ class EspeakSynthesizer:
                         id=f"{ENGINE}:{voice_name}",
                         engine=ENGINE,
                         name=voice_name,
-                        languages=[iso_language(code)],
+                        languages=[base_language(code)],
                         gender=gender,  # type: ignore[arg-type]
                     )
                 )

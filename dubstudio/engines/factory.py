@@ -7,23 +7,72 @@ only re-synthesizes one cue never loads the recogniser. Every engine uses the on
 
 An engine can be supplied ready-made (tests inject a shared, module-scoped recogniser so a model
 loads once per test module); whatever is not supplied is built from the settings.
+
+Sharing. One `Engines` may serve many jobs (the editor keeps one per window:
+`pipeline.session.EngineSession`) as long as `engine_key(settings)` is the same: only the settings
+in `ENGINE_SETTINGS` shape an engine. Building is locked, so jobs on different threads (a job
+detached while inside an engine call, the editor's warm-up) get the same engines, built once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
-from dubstudio.core.errors import ModelMissingError, UnsupportedLanguageError
+from dubstudio.core.errors import ModelMissingError, UnsupportedLanguageError, UserError
 from dubstudio.core.project import Settings, Speaker
 from dubstudio.engines.base import Diarizer, Separator, Synthesizer, Transcriber, Translator, Voice
 from dubstudio.engines.device import Device, resolve_device
 
 #: the synthesizer engines "auto" uses, best first (Coqui models join when installed)
 AUTO_SYNTHESIZERS = ("kokoro", "coqui", "espeak")
+T = TypeVar("T")
+#: the Settings fields that decide which engines are built and how
+ENGINE_SETTINGS = (
+    "device", "whisper_model", "beam_size", "denoise", "diarization_pipeline", "translator", "synthesizer",
+)  # fmt: skip
+
+
+def engine_key(settings: Settings) -> tuple:
+    """Equal for two settings that need the same engines."""
+    return tuple(repr(getattr(settings, name)) for name in ENGINE_SETTINGS)
+
+
+class UnknownEngineError(UserError):
+    """The settings name an engine this build does not have."""
+
+
+def check_engine_names(settings: Settings, path: str | Path | None = None) -> None:
+    """Raise UnknownEngineError (naming `path`, the project file) for an unknown engine setting."""
+    from dubstudio.engines.translators import ENGINE_NAMES as TRANSLATORS
+
+    known = {"synthesizer": ("auto", *AUTO_SYNTHESIZERS), "translator": ("auto", *TRANSLATORS)}
+    for setting, names in known.items():
+        value = getattr(settings, setting)
+        if value not in names:
+            raise UnknownEngineError(
+                f"the project's {setting} is '{value}', which this DubStudio does not have",
+                path=path,
+                fix=f"Set settings.{setting} to one of: {', '.join(names)} (auto picks the best installed).",
+            )
+
+
+def _locked(method: Callable[..., T]) -> Callable[..., T]:
+    """Run an `Engines` builder under the set's lock (two threads never build the same engine)."""
+
+    @functools.wraps(method)
+    def locked(self: Engines, *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
 
 
 class Engines:
-    """A lazily built engine set for one job's settings."""
+    """A lazily built engine set for one job's settings (shareable: see the module docstring)."""
 
     def __init__(
         self,
@@ -35,6 +84,7 @@ class Engines:
         synthesizers: Sequence[Synthesizer] | None = None,
         separator: Separator | None = None,
     ) -> None:
+        check_engine_names(settings)
         self.settings = settings
         self._transcriber = transcriber
         self._diarizer = diarizer
@@ -44,11 +94,13 @@ class Engines:
         self._catalogs: dict[tuple[str, tuple[str, ...]], list[Voice]] = {}
         #: recognition engines handed in (a caller's own, or a test's) cannot be rebuilt elsewhere
         self.recognition_injected = transcriber is not None or diarizer is not None
+        self._lock = threading.RLock()
 
     @property
     def device(self) -> Device:
         return resolve_device(self.settings.device)
 
+    @_locked
     def transcriber(self) -> Transcriber:
         if self._transcriber is None:
             from dubstudio.engines.whisper import FasterWhisperTranscriber
@@ -61,6 +113,7 @@ class Engines:
             )
         return self._transcriber
 
+    @_locked
     def diarizer(self) -> Diarizer:
         if self._diarizer is None:
             from dubstudio.engines.diarization import PyannoteDiarizer
@@ -78,6 +131,10 @@ class Engines:
         needed = [target for target in dict.fromkeys(targets) if target and target != source]
         if not needed:
             return None
+        return self._pick_translator(source, needed)
+
+    @_locked
+    def _pick_translator(self, source: str, needed: list[str]) -> Translator:
         if self._translator is None or not all((source, t) in self._translator.pairs() for t in needed):
             from dubstudio.engines.translators import pick_translator
 
@@ -92,6 +149,7 @@ class Engines:
             self._translator = picked
         return self._translator
 
+    @_locked
     def synthesizers(self) -> dict[str, Synthesizer]:
         """The synthesizers to use, by engine name: the chosen one, or with "auto" all installed."""
         if self._synthesizers is None:
@@ -125,6 +183,7 @@ class Engines:
             f"unknown synthesizer '{name}'", fix=f"Use one of: auto, {', '.join(AUTO_SYNTHESIZERS)}."
         )
 
+    @_locked
     def catalog(self, language: str, speakers: Sequence[Speaker] = ()) -> list[Voice]:
         """The voices speaking `language` (pitch measured once and cached), cloning voices included."""
         key = (language, tuple(s.id for s in speakers))

@@ -32,9 +32,10 @@ import numpy as np
 
 from dubstudio.core.dsp import pitch_shift, time_stretch
 from dubstudio.core.errors import UnsupportedLanguageError
+from dubstudio.core.languages import base_language
 from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice
 from dubstudio.engines.device import cpu_threads, resolve_device
-from dubstudio.engines.espeak import espeak_version, iso_language, phonemize
+from dubstudio.engines.espeak import espeak_version, phonemize
 from dubstudio.engines.prosody import nudge_for
 from dubstudio.models.manifest import file_stamp, sha256_file
 from dubstudio.models.paths import model_dir
@@ -175,7 +176,7 @@ class KokoroSynthesizer:
 
     def _phonemize(self, text: str, language: str) -> str:
         """Espeak IPA with tied pairs mapped and symbols outside Kokoro's vocabulary dropped."""
-        espeak_language = LANGUAGES.get(iso_language(language))
+        espeak_language = LANGUAGES.get(base_language(language))
         if espeak_language is None:
             raise UnsupportedLanguageError(
                 f"Kokoro does not speak '{language}'",

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -20,9 +18,10 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from dubstudio.core.dsp import median_f0, trim_silence
+from dubstudio.core.languages import base_language
 from dubstudio.core.project import Speaker
+from dubstudio.core.store import atomic_write_bytes
 from dubstudio.engines.base import SynthesisRequest, Synthesizer, Voice
-from dubstudio.engines.espeak import iso_language
 from dubstudio.models.paths import data_dir
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,7 @@ def catalog_cache_path() -> Path:
 
 
 def speaks(voice: Voice, language: str) -> bool:
-    return iso_language(language) in {iso_language(code) for code in voice.languages}
+    return base_language(language) in {base_language(code) for code in voice.languages}
 
 
 def build_catalog(
@@ -109,7 +108,7 @@ def _measure(
     embeddings = entry.setdefault("embeddings", {})
     wants_embedding = embedder is not None and embedder_name not in embeddings
     if "pitch_hz" not in entry or wants_embedding:
-        speech_language = iso_language(language or voice.languages[0])
+        speech_language = base_language(language or voice.languages[0])
         sentence = _MEASURE_SENTENCES.get(speech_language, _MEASURE_SENTENCES["en"])
         try:
             result = synthesizer.synthesize(SynthesisRequest(sentence, voice, speech_language))
@@ -141,7 +140,4 @@ def _read_cache(path: Path) -> dict:
 def _write_cache(path: Path, cache: dict) -> None:
     """Atomic write: a crash mid-write leaves the previous cache, never a truncated one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".voice_catalog", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        json.dump(cache, file, indent=1, sort_keys=True)
-    os.replace(temporary, path)
+    atomic_write_bytes(path, json.dumps(cache, indent=1, sort_keys=True).encode("utf-8"))

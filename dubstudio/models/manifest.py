@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import BinaryIO
 
 from dubstudio.core.errors import UserError
 from dubstudio.core.progress import CancelToken
+from dubstudio.core.store import atomic_write_bytes
 
 MANIFEST_NAME = "manifest.json"
 CHUNK = 1 << 20
@@ -125,15 +124,7 @@ def read_manifest(folder: Path) -> Manifest | None:
 def write_json_atomic(path: Path, data: dict) -> None:
     """Write JSON to a temporary sibling and rename it over `path`, so readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=1)
-            stream.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, (json.dumps(data, indent=1) + "\n").encode("utf-8"))
 
 
 def write_manifest(folder: Path, manifest: Manifest) -> None:

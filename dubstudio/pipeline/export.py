@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dubstudio.core.errors import MediaError, UserError
+from dubstudio.core.languages import container_tag
 from dubstudio.core.media import ensure_project_audio, load_wav, write_wav
 from dubstudio.core.progress import CancelToken, ProgressCallback, ignore_progress, stage_reporter
 from dubstudio.core.project import Project
@@ -38,13 +39,6 @@ MP3_BITRATE = "192k"
 AAC_BITRATE = "192k"
 #: video codecs an MP4 container carries; anything else goes into Matroska
 MP4_VIDEO_CODECS = {"h264", "hevc", "mpeg4", "av1", "vp9", "mjpeg"}
-#: ISO 639-1 → ISO 639-2/B, which MP4 and Matroska language tags use
-ISO_639_2 = {
-    "ar": "ara", "ca": "cat", "cs": "cze", "da": "dan", "de": "ger", "el": "gre", "en": "eng", "es": "spa",
-    "eu": "baq", "fa": "per", "fi": "fin", "fr": "fre", "gl": "glg", "he": "heb", "hi": "hin", "hu": "hun",
-    "id": "ind", "it": "ita", "ja": "jpn", "ko": "kor", "nl": "dut", "no": "nor", "pl": "pol", "pt": "por",
-    "ro": "rum", "ru": "rus", "sv": "swe", "th": "tha", "tr": "tur", "uk": "ukr", "vi": "vie", "zh": "chi",
-}  # fmt: skip
 
 
 @dataclass
@@ -55,10 +49,6 @@ class ExportResult:
     source_lufs: float = float("-inf")
     mix_lufs: float = float("-inf")
     mix_true_peak_db: float = float("-inf")
-
-
-def language_tag(code: str) -> str:
-    return ISO_639_2.get(code.lower().split("-")[0], "und")
 
 
 def _ffmpeg() -> str:
@@ -105,8 +95,8 @@ def mux_video(project: Project, mix_wav: Path, target_srt: Path | None, out_dir:
     assert media is not None and media.has_video
     container = "mp4" if media.video_codec in MP4_VIDEO_CODECS else "mkv"
     output = out_dir / f"{safe_file_stem(project.name)}.dubbed.{container}"
-    target_tag = language_tag(project.target_language)
-    source_tag = language_tag(project.source_language)
+    target_tag = container_tag(project.target_language)
+    source_tag = container_tag(project.source_language)
     inputs = ["-i", media.path, "-i", str(mix_wav)]
     maps = ["-map", "0:v:0", "-map", "1:a:0", "-map", "0:a:0"]
     subtitle_options: list[str] = []
@@ -115,7 +105,7 @@ def mux_video(project: Project, mix_wav: Path, target_srt: Path | None, out_dir:
         maps += ["-map", "2:s:0"]
         subtitle_options = [
             "-c:s", "mov_text" if container == "mp4" else "srt",
-            "-metadata:s:s:0", f"language={language_tag(project.display_subtitle_language)}",
+            "-metadata:s:s:0", f"language={container_tag(project.display_subtitle_language)}",
         ]  # fmt: skip
     arguments = [
         *inputs, *maps,

@@ -57,6 +57,7 @@ from dubstudio.engines.factory import Engines
 from dubstudio.pipeline.cache import StageCache, input_hash
 from dubstudio.pipeline.contracts import check_contract, check_output, stage_facts
 from dubstudio.pipeline.export import ExportResult, export_project
+from dubstudio.pipeline.isolation import ChildProcess
 from dubstudio.stages.validation import ValidationReport, validate
 
 #: per-cue stages: they can run for a selection of cues
@@ -119,14 +120,14 @@ class Pipeline:
         project: Project,
         engines: Engines | None = None,
         *,
-        isolate_recognition: bool = False,
+        recognition_process: ChildProcess | None = None,
     ) -> None:
         self.project_dir = Path(project_dir)
         self.project = project
         self.engines = engines or Engines(project.settings)
-        #: run recognition in a child process (the editor: see pipeline/isolation.py), unless its
-        #: engines were handed in
-        self.isolate_recognition = isolate_recognition and not self.engines.recognition_injected
+        #: the child process recognition runs in (the editor: see pipeline/isolation.py), unless
+        #: recognition engines were handed in; None runs it here
+        self.recognition_process = None if self.engines.recognition_injected else recognition_process
         self.cache = StageCache(self.project_dir)
         self.report: ValidationReport | None = None
         #: what each stage did in the last run: "full", "partial", "cached" or "" (up to date)
@@ -157,7 +158,7 @@ class Pipeline:
         settings: Settings | None = None,
         subtitles: Path | None = None,
         engines: Engines | None = None,
-        isolate_recognition: bool = False,
+        recognition_process: ChildProcess | None = None,
     ) -> Pipeline:
         """Probe the media (MediaError when unusable), create the folder and its project.json.
 
@@ -188,7 +189,7 @@ class Pipeline:
                 for problem in imported.problems
             )
         create_project_dir(project_dir, project)
-        return cls(Path(project_dir), project, engines, isolate_recognition=isolate_recognition)
+        return cls(Path(project_dir), project, engines, recognition_process=recognition_process)
 
     # -----------------------------------------------------------------------------------------
     # public operations
@@ -236,8 +237,7 @@ class Pipeline:
         """Translate these cues again (and re-synthesize them); other cues are left as they are."""
         for segment_id in segment_ids:
             self.project.mark_stale(self.project.segment(segment_id), "translation")
-        save_project(self.project_dir, self.project)
-        return self.run(progress=progress, cancel=cancel)
+        return self.run(progress=progress, cancel=cancel)  # saved after each stage
 
     def resynthesize(
         self,
@@ -251,17 +251,10 @@ class Pipeline:
         for segment_id in ids:
             self.project.mark_stale(self.project.segment(segment_id), "synthesis")
         self._fresh_takes = set(ids)
-        save_project(self.project_dir, self.project)
-        try:
+        try:  # saved after each stage
             return self.run(progress=progress, cancel=cancel)
         finally:
             self._fresh_takes = set()
-
-    def revalidate(self) -> Project:
-        """Stage 5 only, e.g. after the user edited or resolved something."""
-        self._validate(_Work("full"), ignore_progress, None)
-        save_project(self.project_dir, self.project)
-        return self.project
 
     def export(
         self,
@@ -451,10 +444,10 @@ class Pipeline:
 
         language, speakers = project.source_language or None, copy.deepcopy(project.speakers)
         args = (recognition_wav, project.settings, language, speakers)
-        if self.isolate_recognition:
-            from dubstudio.pipeline.isolation import run_isolated
+        if self.recognition_process is not None:
+            from dubstudio.pipeline.recognition import recognize_in_child
 
-            outcome = run_isolated(recognize, args, progress=scaled, cancel=cancel, name="recognition")
+            outcome = self.recognition_process.call(recognize_in_child, args, progress=scaled, cancel=cancel)
         else:
             outcome = recognize(*args, progress=scaled, cancel=cancel, engines=self.engines)
         if not outcome.segments:
@@ -467,7 +460,7 @@ class Pipeline:
         project.source_language = outcome.language
         project.segments = list(outcome.segments)
         project.speakers = list(outcome.speakers)
-        self._replace_project_issues("transcription", list(getattr(outcome, "issues", [])))
+        self._replace_project_issues("transcription", [])  # findings about an earlier transcript
 
     def _segment(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
         from dubstudio.stages.segmentation import segment_cues

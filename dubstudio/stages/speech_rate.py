@@ -13,6 +13,8 @@ import statistics
 from functools import cache
 from pathlib import Path
 
+from dubstudio.core.languages import base_language
+
 RATES_PATH = Path(__file__).with_name("speech_rates.json")
 DEFAULT_ENGINE = "kokoro"
 
@@ -39,8 +41,7 @@ def speech_rate(language: str, engine: str = DEFAULT_ENGINE) -> float:
     """Measured characters per second for `language` spoken by `engine` (see the module doc for fallbacks)."""
     rates = _rates()
     per_language = rates.get(engine) or rates[DEFAULT_ENGINE]
-    base_language = language.lower().split("-")[0].split("_")[0]
-    return per_language.get(base_language) or statistics.median(per_language.values())
+    return per_language.get(base_language(language)) or statistics.median(per_language.values())
 
 
 def estimate_duration(text: str, language: str, engine: str = DEFAULT_ENGINE) -> float:

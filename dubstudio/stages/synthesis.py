@@ -39,8 +39,10 @@ from dubstudio.core.dsp import (
     trim_silence,
 )
 from dubstudio.core.errors import ProjectFileError, UserError
+from dubstudio.core.media import write_wav
 from dubstudio.core.progress import CancelToken, ProgressCallback, ignore_progress, stage_reporter
 from dubstudio.core.project import DubClip, Project, Segment, Speaker, ValidationIssue
+from dubstudio.core.store import atomic_write_bytes
 from dubstudio.engines.base import SynthesisRequest, Synthesizer, Voice
 from dubstudio.stages.speech_rate import estimate_duration
 
@@ -217,7 +219,7 @@ def _synthesize_one(
     else:
         clip = _render(request, synthesizer, segment, slot, room, settings.max_speed, semitones, folder, key)
         clip = replace(clip, path=(folder / f"{key}.wav").relative_to(project_dir).as_posix())
-        (folder / f"{key}.json").write_text(json.dumps(dataclasses.asdict(clip), indent=1), encoding="utf-8")
+        atomic_write_bytes(folder / f"{key}.json", json.dumps(dataclasses.asdict(clip), indent=1).encode())
     history = list(segment.clip_history)
     if segment.clip is not None and segment.clip.cache_key != clip.cache_key:
         history = [c for c in history if c.cache_key != segment.clip.cache_key] + [segment.clip]
@@ -250,7 +252,7 @@ def _render(
         audio, rate = _speak(replace(request, speed=engine_speed), synthesizer, semitones)
     fitted = fit_clip(audio, rate, slot=slot, room=room, max_speed=max_speed, raw_duration=raw_duration)
     folder.mkdir(parents=True, exist_ok=True)
-    sf.write(folder / f"{key}.wav", fade_edges(fitted.audio, rate, 0.005), rate, subtype="PCM_16")
+    write_wav(folder / f"{key}.wav", fade_edges(fitted.audio, rate, 0.005), rate)  # atomic; DiskFullError
     return DubClip(
         path="",
         start=segment.start,

@@ -16,8 +16,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from dubstudio.core.languages import base_language
 from dubstudio.core.project import Project, Segment, ValidationIssue
 from dubstudio.engines.base import Voice
+from dubstudio.stages.cue_metrics import characters_per_second
 from dubstudio.stages.speech_rate import estimate_duration
 
 STAGE = "validation"
@@ -40,16 +42,6 @@ class ValidationReport:
     def ok(self) -> bool:
         """True when nothing breaks the contract (warnings alone never block success)."""
         return not self.errors
-
-    def counts_by_code(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for issue in [*self.errors, *self.warnings]:
-            counts[issue.code] = counts.get(issue.code, 0) + 1
-        return counts
-
-
-def _base_language(code: str) -> str:
-    return code.lower().replace("_", "-").split("-")[0]
 
 
 def _normalized(text: str) -> str:
@@ -115,8 +107,8 @@ def _check_translation(project: Project, segment: Segment) -> Iterable[Validatio
     if not segment.tts_text.strip():
         yield _issue(segment, "missing_tts_text", "there is no dubbing text to synthesize", severity="error")
         return
-    source = _base_language(project.source_language)
-    target = _base_language(segment.tts_language or project.target_language)
+    source = base_language(project.source_language)
+    target = base_language(segment.tts_language or project.target_language)
     if source and source != target and _normalized(segment.tts_text) == _normalized(segment.original_text):
         letters = sum(ch.isalpha() for ch in segment.original_text)
         if letters >= 4:
@@ -143,7 +135,7 @@ def _check_glossary(project: Project, segment: Segment) -> Iterable[ValidationIs
             continue
         rendered = re.compile(rf"(?<!\w){re.escape(entry.rendering)}(?!\w)", flags)
         texts = [segment.tts_text]
-        if _base_language(project.display_subtitle_language) == _base_language(project.target_language):
+        if base_language(project.display_subtitle_language) == base_language(project.target_language):
             texts.append(segment.translated_text)
         if not all(rendered.search(text) for text in texts):
             yield _issue(
@@ -175,8 +167,8 @@ def _check_voice(
             suggestion="Choose another voice for this speaker.",
         )
         return
-    language = _base_language(segment.tts_language or project.target_language)
-    if language not in {_base_language(code) for code in voice.languages}:
+    language = base_language(segment.tts_language or project.target_language)
+    if language not in {base_language(code) for code in voice.languages}:
         yield _issue(
             segment,
             "voice_language_mismatch",
@@ -198,7 +190,22 @@ def _segment_findings(
         *_check_timing(segment, previous, following),
         *_check_translation(project, segment),
         *_check_voice(project, segment, catalog),
+        *_check_reading_speed(project, segment),
     ]
+
+
+def _check_reading_speed(project: Project, segment: Segment) -> Iterable[ValidationIssue]:
+    """The subtitle's characters per second over `Settings.max_cps` (the table's red CPS cell)."""
+    cps = characters_per_second(project, segment)
+    limit = project.settings.max_cps
+    if cps > limit:
+        yield _issue(
+            segment,
+            "reading_speed",
+            f"the subtitle reads at {cps:.1f} characters per second, over the limit of {limit:g}",
+            value=cps,
+            suggestion="Shorten the subtitle, or lengthen the cue or merge it with the next one.",
+        )
 
 
 def _merge_findings(segment: Segment, findings: list[ValidationIssue]) -> None:

@@ -24,6 +24,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from dubstudio.core.errors import UnsupportedLanguageError
+from dubstudio.core.languages import base_language
 from dubstudio.core.project import Segment, Speaker, ValidationIssue
 from dubstudio.engines.base import Voice
 from dubstudio.engines.espeak import ENGINE as ESPEAK_ENGINE
@@ -147,7 +148,7 @@ def _prior(voice: Voice, language: str) -> float:
 
 
 def _quality_note(voice: Voice, language: str) -> str:
-    return voice.quality_notes.get(language.lower().split("-")[0], "")
+    return voice.quality_notes.get(base_language(language), "")
 
 
 def _cosine(a: list[float], b: list[float]) -> float | None:

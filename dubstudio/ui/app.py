@@ -43,6 +43,9 @@ def ensure_app() -> QApplication:
     from dubstudio.ui.settings import AppSettings
 
     apply_theme(app, AppSettings().text("ui/theme") or "dark")
+    from dubstudio.ui.dialogs.error import install_exception_hook
+
+    install_exception_hook()
     return app
 
 

@@ -1,8 +1,9 @@
 """Every edit of the project is one QUndoCommand, so Ctrl+Z undoes anything the editor did.
 
 Commands keep deep copies of what they replace; redo/undo swap values in place and tell the
-document which segments changed. An edit also marks the dependent pipeline stages stale, and undo
-restores the previous stale list, so re-running after an undo redoes nothing extra.
+document which segments changed. An edit also marks the dependent pipeline stages stale
+(`Project.mark_edited`, the rule the CLI shares), and undo restores the previous stale list, so
+re-running after an undo redoes nothing extra.
 """
 
 from __future__ import annotations
@@ -12,20 +13,9 @@ from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
-from dubstudio.core.project import STAGES, Project, Segment, ValidationIssue
+from dubstudio.core.project import Project, Segment, ValidationIssue
+from dubstudio.core.segment_edits import merge_segments, split_segment
 from dubstudio.ui.document import ProjectDocument
-from dubstudio.ui.segment_ops import merge_segments, split_segment
-
-#: which stage an edited field invalidates (that stage and every later one must re-run)
-STALE_FROM: dict[str, str] = {
-    "original_text": "translation",
-    "translated_text": "synthesis",
-    "tts_text": "synthesis",
-    "speaker_id": "voiceMatching",
-    "voice_override": "synthesis",
-    "start": "synthesis",
-    "end": "synthesis",
-}
 
 FIELD_LABELS = {
     "original_text": "transcript",
@@ -70,9 +60,7 @@ class EditSegmentCommand(QUndoCommand):
         segment = self._segment()
         for name, value in self.new.items():
             setattr(segment, name, copy.deepcopy(value))
-        stages = [STALE_FROM[name] for name in self.new if name in STALE_FROM]
-        if stages and self.doc.project is not None:
-            self.doc.project.mark_stale(segment, min(stages, key=STAGES.index))
+        if self.doc.project is not None and self.doc.project.mark_edited(segment, self.new):
             segment.note(self.text())
         self.doc.notify_segments([self.segment_id])
 
@@ -191,23 +179,27 @@ class ApplyJobResultCommand(QUndoCommand):
 
     The whole project is swapped, because such a run also redoes other stale cues and re-validates
     everything. Earlier takes stay on disk (and in clip history), so undo is always possible.
+
+    No copies: `result` is the job's own project, and the undo stack guarantees that when this
+    command is undone or redone the document is exactly in the state this command left or found
+    (every later command was undone first), so the two project objects are swapped, not copied.
     """
 
     def __init__(self, doc: ProjectDocument, result: Project, text: str) -> None:
         super().__init__(text)
         self.doc = doc
-        self.before = copy.deepcopy(doc.project)
-        self.after = copy.deepcopy(result)
+        self.other: Project | None = result
 
-    def _put(self, project: Project | None) -> None:
+    def _swap(self) -> None:
         selected = self.doc.selected_id
-        self.doc.replace_project(copy.deepcopy(project), self.doc.project_dir)
+        shown, self.other = self.other, self.doc.project
+        self.doc.replace_project(shown, self.doc.project_dir)
         self.doc.set_dirty(True)
         if self.doc.segment(selected) is not None:
             self.doc.select(selected)
 
     def redo(self) -> None:
-        self._put(self.after)
+        self._swap()
 
     def undo(self) -> None:
-        self._put(self.before)
+        self._swap()

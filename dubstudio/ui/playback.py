@@ -1,87 +1,103 @@
-"""The main window's playback: loading the project's media and dub tracks into the player,
-following the playhead, choosing the audio source, and playing a segment's original or dub.
-
-`PlaybackMixin` is a base class of `MainWindow`; its methods use the window's document, player,
-player panel, clip player, timeline and actions.
-"""
+"""The window's playback: loading the project's media and dub tracks into the player, following the
+playhead with the selection, choosing the audio source, and playing a segment's original or dub."""
 
 from __future__ import annotations
 
-import bisect
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QStyle
 
 from dubstudio.core import store
 from dubstudio.core.errors import ProjectFileError
-from dubstudio.core.media import MIX_WAV
+from dubstudio.core.media import source_wav_path
+from dubstudio.core.timeline import TimeIndex
+from dubstudio.pipeline.preview import preview_tracks
 from dubstudio.ui.dialogs.error import show_error
-from dubstudio.ui.jobs import PREVIEW_DIR
 from dubstudio.ui.player import AudioSource
 
+if TYPE_CHECKING:
+    from dubstudio.ui.main_window import MainWindow
 
-class PlaybackMixin:
-    """Player plumbing for `MainWindow` (a `QMainWindow`)."""
 
-    def _load_media(self) -> None:
+class PlaybackControl(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.doc = window.doc
+        self.player = window.player
+        self.clip_player = window.clip_player
+        #: True while the selection follows the playhead (the selection then does not seek)
+        self.following = False
+        self._times = TimeIndex([])
+        self.doc.structure_changed.connect(self._reindex)
+        self.doc.segments_changed.connect(lambda _ids: self._reindex())
+        self.player.position_changed.connect(self._position_changed)
+        self.player.playing_changed.connect(self._playing_changed)
+
+    def _reindex(self) -> None:
+        self._times = TimeIndex(self.doc.segments)
+
+    def load_media(self) -> None:
         project, folder = self.doc.project, self.doc.project_dir
         if project is None or folder is None:
             return
         media = Path(project.media.path) if project.media else None
-        fallback = folder / "audio" / MIX_WAV
+        fallback = source_wav_path(folder)
         has_video = bool(project.media and project.media.has_video and media and media.is_file())
         source = media if media and media.is_file() else (fallback if fallback.is_file() else None)
         self.player.load(source, project.media.fps if project.media else 25.0)
-        self.player_panel.set_has_video(has_video)
-        self._refresh_tracks()
+        self.window.player_panel.set_has_video(has_video)
+        self.refresh_tracks()
 
-    def _refresh_tracks(self) -> None:
+    def refresh_tracks(self) -> None:
         folder = self.doc.project_dir
         if folder is None:
             return
-        for source, candidates in (
-            (AudioSource.DUB, [folder / PREVIEW_DIR / "dub.wav", folder / "dub.wav"]),
-            (AudioSource.MIX, [folder / PREVIEW_DIR / "mix.wav", folder / "mix.wav"]),
-        ):
-            self.player.set_track(source, next((p for p in candidates if p.is_file()), None))
-        self.player_panel.refresh_sources()
+        tracks = preview_tracks(folder)
+        self.player.set_track(AudioSource.DUB, tracks.get("dub"))
+        self.player.set_track(AudioSource.MIX, tracks.get("mix"))
+        self.window.player_panel.refresh_sources()
 
     def _position_changed(self, seconds: float) -> None:
-        self.timeline.canvas.set_playhead(seconds)
+        self.window.timeline.canvas.set_playhead(seconds)
         if not self.player.is_playing():
             return
+        row = self._times.at(seconds)
         segments = self.doc.segments
-        row = bisect.bisect_right([s.start for s in segments], seconds) - 1 if len(segments) < 5000 else -1
-        if row >= 0 and seconds < segments[row].end and segments[row].id != self.doc.selected_id:
-            self._following_playback = True
+        if row >= 0 and segments[row].id != self.doc.selected_id:
+            self.following = True
             self.doc.select(segments[row].id)
-            self._following_playback = False
+            self.following = False
 
     def _playing_changed(self, playing: bool) -> None:
         sp = QStyle.StandardPixmap
-        self.actions_by_key["play_pause"].setIcon(
-            self.style().standardIcon(sp.SP_MediaPause if playing else sp.SP_MediaPlay)
+        self.window.actions_by_key["play_pause"].setIcon(
+            self.window.style().standardIcon(sp.SP_MediaPause if playing else sp.SP_MediaPlay)
         )
 
     def set_audio_source(self, source: AudioSource) -> None:
         if source not in self.player.available_sources():
-            self.statusBar().showMessage("No dub audio yet: render the preview (F6) or export first.", 5000)
+            self.window.statusBar().showMessage(
+                "No dub audio yet: render the preview (F6) or export first.", 5000
+            )
             return
         self.player.set_source(source)
-        self.player_panel.refresh_sources()
+        self.window.player_panel.refresh_sources()
 
     def play_original(self) -> None:
         segment = self.doc.selected
         if segment is not None:
             self.clip_player.stop()
             self.player.set_source(AudioSource.ORIGINAL)
-            self.player_panel.refresh_sources()
+            self.window.player_panel.refresh_sources()
             self.player.play_range(segment.start, segment.end)
 
     def play_dub(self) -> None:
         segment = self.doc.selected
         if segment is None or segment.clip is None:
-            self.statusBar().showMessage("This segment has no dub yet.", 4000)
+            self.window.statusBar().showMessage("This segment has no dub yet.", 4000)
             return
         self.player.pause()
         self.player.seek(segment.start)
@@ -91,6 +107,6 @@ class PlaybackMixin:
         try:
             path = store.resolve_inside(self.doc.project_dir, relative)  # type: ignore[arg-type]
         except ProjectFileError as error:
-            show_error(self, error)
+            show_error(self.window, error)
             return
         self.clip_player.play(path, self.player.volume)

@@ -1,4 +1,9 @@
-"""The status bar's job progress: a progress bar that never repaints synchronously.
+"""The status bar's job progress: what the main job is doing, how far it is, and Cancel.
+
+`JobStatus` shows a `JobController`'s main lane: the stage label, the bar and the Cancel button
+appear while a job runs.
+
+`JobProgressBar` is a progress bar that never repaints synchronously.
 
 `QProgressBar.setValue` calls `repaint()` whenever the shown value changes, and a synchronous
 repaint also paints every other dirty widget of the window there and then: right after a stage's
@@ -9,9 +14,22 @@ control, but a new value only schedules a paint, which Qt merges with the window
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QObject, QSize, Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QSizePolicy, QStyle, QStyleOptionProgressBar, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStatusBar,
+    QStyle,
+    QStyleOptionProgressBar,
+    QWidget,
+)
+
+from dubstudio.ui.jobs import JobController, stage_label
+
+#: the status bar shows this much of a progress message
+MESSAGE_CHARS = 40
 
 
 class JobProgressBar(QWidget):
@@ -62,3 +80,41 @@ class JobProgressBar(QWidget):
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
         self.style().drawControl(QStyle.ControlElement.CE_ProgressBar, self._style_option(), painter, self)
+
+
+class JobStatus(QObject):
+    """The main job's stage, progress and Cancel button in a status bar (hidden between jobs)."""
+
+    def __init__(self, jobs: JobController, status_bar: QStatusBar) -> None:
+        super().__init__(status_bar)
+        self.label = QLabel(status_bar)
+        self.bar = JobProgressBar(status_bar, maximum=1000)
+        self.bar.setFixedWidth(220)
+        self.cancel_button = QPushButton(
+            status_bar.style().standardIcon(QStyle.StandardPixmap.SP_BrowserStop), "Cancel", status_bar
+        )
+        self.cancel_button.clicked.connect(jobs.cancel)
+        self._widgets = (self.label, self.bar, self.cancel_button)
+        for widget in self._widgets:
+            status_bar.addPermanentWidget(widget)
+            widget.hide()
+        jobs.started.connect(self._started)
+        jobs.progress.connect(self._progress)
+        jobs.cancelling.connect(lambda: self.label.setText("Cancelling…"))
+        jobs.finished.connect(self._finished)
+
+    def _started(self, name: str) -> None:
+        self.label.setText(name + "…")
+        self.bar.setValue(0)
+        self.bar.setFormat("%p%")
+        for widget in self._widgets:
+            widget.show()
+
+    def _progress(self, stage: str, fraction: float, message: str) -> None:
+        self.label.setText(stage_label(stage))
+        self.bar.setValue(round(fraction * 1000))
+        self.bar.setFormat(f"{message[:MESSAGE_CHARS]}  %p%" if message else "%p%")
+
+    def _finished(self, _name: str) -> None:
+        for widget in self._widgets:
+            widget.hide()

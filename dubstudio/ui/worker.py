@@ -1,10 +1,12 @@
 """Background jobs: a QObject worker on a QThread, reporting through queued signals.
 
-The pipeline is plain Python with a progress callback and a cancel token. The worker calls it on
-its own thread and turns every callback into a signal, which Qt queues to the GUI thread, so the
-window never blocks and only the GUI thread touches its project. Progress is throttled (at most one
-signal per stage every `PROGRESS_INTERVAL_S`) so a chatty engine cannot flood the event loop.
-Results handed over (stage snapshots) are deep copies: the worker keeps mutating its own project.
+The pipeline is plain Python with a progress callback and a cancel token. The worker calls a job
+function on its own thread with a `JobContext` (progress, cancel, post) and turns every callback
+into a signal, which Qt queues to the GUI thread, so the window never blocks and only the GUI thread
+touches its project. Progress is throttled (at most one signal per stage every
+`PROGRESS_INTERVAL_S`) so a chatty engine cannot flood the event loop. `JobContext.post(callback,
+*args)` runs a callback on the GUI thread with intermediate results (a stage's project, the freshly
+created project); whatever is posted must be the job's own copy, since the job goes on working.
 
 An engine call in flight cannot be interrupted (a C extension does not look at the cancel token), so
 a window that closes, or opens another project, stops its jobs with `JobRunner.stop`: cancel, wait a
@@ -17,21 +19,20 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import copy
 import os
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEvent, QObject, Qt, QThread, Signal, Slot
 
+from dubstudio.core.crash_log import error_details
 from dubstudio.core.errors import Cancelled
 from dubstudio.core.progress import CancelToken, ProgressCallback, ProgressEvent
-from dubstudio.core.project import Project
 
 PROGRESS_INTERVAL_S = 0.05
 #: how much nicer (Linux) a job's thread is than the GUI thread: when both want a core the GUI gets
@@ -39,22 +40,33 @@ PROGRESS_INTERVAL_S = 0.05
 #: tenth of a core next to another program's busy process (bench/ui_responsiveness.py)
 JOB_NICENESS = 5
 
-StageDone = Callable[[str, Project], None]
-#: A job: called on the worker thread with (progress, cancel, on_stage_done); returns the result.
-JobFunction = Callable[[ProgressCallback, CancelToken, StageDone], Any]
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a job function gets on its worker thread."""
+
+    progress: ProgressCallback
+    cancel: CancelToken
+    #: `post(callback, *args)`: call `callback(*args)` on the GUI thread (dropped once detached)
+    post: Callable[..., None]
+
+
+#: A job: called on the worker thread with its context; returns the result.
+JobFunction = Callable[[JobContext], Any]
 
 
 class JobFailure:
-    """An exception from the worker thread with its formatted traceback (for the details pane)."""
+    """An exception from the worker thread with its traceback (and a child process's) for the details."""
 
     def __init__(self, error: BaseException) -> None:
         self.error = error
-        self.details = "".join(traceback.format_exception(error))
+        self.details = error_details(error)
 
 
 class Worker(QObject):
     progress = Signal(str, float, str)
-    stage_done = Signal(str, object)
+    posted = Signal(object)
     completed = Signal(object)
     failed = Signal(object)
     cancelled = Signal()
@@ -73,14 +85,14 @@ class Worker(QObject):
         self._last_emit[event.stage] = now
         self.progress.emit(event.stage, event.fraction, event.message)
 
-    def _stage_done(self, stage: str, project: Project) -> None:
-        self.stage_done.emit(stage, copy.deepcopy(project))
+    def _post(self, callback: Callable[..., None], *args: Any) -> None:
+        self.posted.emit((callback, args))
 
     @Slot()
     def run(self) -> None:
         _yield_cpu_to_gui()
         try:
-            result = self.function(self._report, self.cancel_token, self._stage_done)
+            result = self.function(JobContext(self._report, self.cancel_token, self._post))
         except Cancelled:
             self.cancelled.emit()
         except Exception as error:  # every failure reaches the GUI as a dialog, never a crash
@@ -130,7 +142,6 @@ class JobRunner(QObject):
 
     started = Signal(str)
     progress = Signal(str, float, str)
-    stage_done = Signal(str, object)
     completed = Signal(str, object)
     failed = Signal(str, object)
     cancelled = Signal(str)
@@ -161,7 +172,7 @@ class JobRunner(QObject):
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         self._links = [
             (worker.progress, self.progress),
-            (worker.stage_done, self.stage_done),
+            (worker.posted, self._on_posted),
             (worker.completed, self._on_completed),
             (worker.failed, self._on_failed),
             (worker.cancelled, self._on_cancelled),
@@ -220,6 +231,11 @@ class JobRunner(QObject):
         self.finished.emit(name)
 
     # queued from the worker thread: these run on the GUI thread
+    @Slot(object)
+    def _on_posted(self, item: object) -> None:
+        callback, args = item  # type: ignore[misc]
+        callback(*args)
+
     @Slot(object)
     def _on_completed(self, result: object) -> None:
         self.completed.emit(self.name, result)

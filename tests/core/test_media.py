@@ -13,8 +13,8 @@ import soundfile as sf
 
 from dubstudio.core.errors import Cancelled, MediaError
 from dubstudio.core.media import (
-    MIX_WAV,
     RECOGNITION_WAV,
+    SOURCE_WAV,
     ensure_project_audio,
     extract_audio,
     load_wav,
@@ -175,7 +175,7 @@ def test_project_audio_is_extracted_once(media: dict[str, Path], tmp_path: Path)
     source.write_bytes(media["speech.mp4"].read_bytes())
     info = probe(source)
     recognition, mix = ensure_project_audio(tmp_path / "project", info)
-    assert recognition.name == RECOGNITION_WAV and mix.name == MIX_WAV
+    assert recognition.name == RECOGNITION_WAV and mix.name == SOURCE_WAV
     assert recognition.parent == (tmp_path / "project" / "audio").resolve()
     assert sf.info(str(recognition)).samplerate == 16000
     assert sf.info(str(mix)).samplerate == info.sample_rate

@@ -55,3 +55,18 @@ def test_parse_timecode_rejects(text: str) -> None:
 @given(st.integers(0, 200 * 3600 * 1000))
 def test_timecode_round_trip(milliseconds: int) -> None:
     assert round(parse_timecode(format_timecode(milliseconds / 1000)) * 1000) == milliseconds
+
+
+def test_the_time_index_finds_the_segment_at_a_time_and_those_in_a_range():
+    from dubstudio.core.project import Segment
+    from dubstudio.core.timeline import TimeIndex
+
+    segments = [
+        Segment("a", 0.0, 6.0), Segment("b", 2.0, 3.0), Segment("c", 7.0, 8.0), Segment("d", 9.0, 9.5),
+    ]  # fmt: skip
+    index = TimeIndex(segments)
+    assert [index.at(t) for t in (0.5, 2.5, 3.5, 6.5, 7.0, 8.0, 9.2, 12.0)] == [0, 1, 0, -1, 2, -1, 3, -1]
+    rows = index.overlapping(6.5, 7.5)
+    assert {segments[r].id for r in rows} <= {"b", "c"} and 2 in rows
+    assert 0 in index.overlapping(5.5, 7.5)  # the long cue starting earlier reaches into the range
+    assert TimeIndex([]).at(1.0) == -1 and list(TimeIndex([]).overlapping(0, 1)) == []

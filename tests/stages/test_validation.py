@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from dubstudio.core.project import (
     DubClip,
     GlossaryEntry,
@@ -97,7 +99,7 @@ def test_quality_checks_length_untranslated_glossary_overflow_and_missing_voice(
     )
     report = validate(project, CATALOG)
     by_id = {s.id: s for s in project.segments}
-    assert _codes(by_id["long"]) == {"length_overflow"}
+    assert _codes(by_id["long"]) == {"length_overflow", "reading_speed"}  # 95 characters in 1.5 s
     assert by_id["long"].issues[0].value > 0 and "characters" in by_id["long"].issues[0].suggestion
     assert _codes(by_id["same"]) == {"untranslated"}
     overflow = by_id["overflow"].issues[0]
@@ -151,3 +153,20 @@ def test_without_a_catalog_voices_are_only_checked_for_presence():
     project = _project(_segment("a", 0.0, 2.5, voice_id="espeak:de+m3"), _segment("b", 3.0, 5.5, voice_id=""))
     report = validate(project, None)
     assert [i.code for i in report.errors] == ["no_voice"]
+
+
+def test_a_subtitle_over_the_reading_speed_limit_is_a_warning():
+    """The rule behind the editor's red CPS cell (stages.cue_metrics), reported for the CLI too."""
+    fast = "Buenos días, ¿cómo estás? Muy bien."  # 35 characters in 1.5 s: 23.3 per second
+    project = _project(
+        _segment("fast", 0.0, 1.5, translated_text=fast, tts_text="Hola."),
+        _segment("calm", 2.0, 5.0),
+        max_cps=20.0,
+    )
+    report = validate(project, CATALOG)
+    issue = project.segments[0].issues[0]
+    assert (issue.code, issue.severity) == ("reading_speed", "warning")
+    assert issue.value == pytest.approx(35 / 1.5)
+    assert "23.3" in issue.message and "20" in issue.message and issue.suggestion
+    assert project.segments[1].issues == []
+    assert report.ok  # a quality warning never blocks success

@@ -1,5 +1,6 @@
-"""Fixtures for the editor tests: a real project folder (video, extracted audio, espeak takes) and
-a main window on it, with preferences in a temporary file instead of the user's."""
+"""Fixtures for the editor tests: a real project folder (video, extracted audio, espeak takes), the
+call's reference transcript, and a main window, with preferences in a temporary file instead of the
+user's."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
-from ui_builders import make_video, sample_project
+from ui_builders import SAMPLE, make_video, sample_project
 
 from dubstudio.ui.main_window import MainWindow
 from dubstudio.ui.settings import AppSettings
@@ -17,6 +18,29 @@ from dubstudio.ui.settings import AppSettings
 @pytest.fixture(scope="session")
 def sample_media(tmp_path_factory) -> Path:
     return make_video(tmp_path_factory.mktemp("media") / "call.mp4")
+
+
+def _timestamp(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"00:{int(minutes):02d}:{rest:06.3f}"
+
+
+@pytest.fixture(scope="session")
+def transcript(tmp_path_factory) -> Path:
+    """The call's reference transcript (sample.stm) as WebVTT with speaker voice tags: a pipeline
+    run from it needs no recogniser."""
+    lines = ["WEBVTT", ""]
+    for number, line in enumerate((SAMPLE / "sample.stm").read_text().splitlines(), start=1):
+        _file, _channel, who, start, end, *words = line.split()
+        lines += [
+            str(number),
+            f"{_timestamp(float(start))} --> {_timestamp(float(end))}",
+            f"<v {who}>{' '.join(words)}",
+            "",
+        ]
+    path = tmp_path_factory.mktemp("vtt") / "call.vtt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,8 @@ do, and it is the "cannot continue" dialog of a user error, never the bug-report
 traceback. Crash recovery is offered when an autosave is newer than the saved project.
 
 The dialogs are the real modal QMessageBoxes (`ui.dialogs.error`, `ui.dialogs.recovery`): a timer
-reads the active modal widget, records it and presses its button, exactly as a user would. The
+reads the active modal widget, records it and presses its button, exactly as a user would
+(`gui_driving.ModalCatcher`). The
 inputs are the same real files the CLI tests use (tests/reliability/badinput.py).
 """
 
@@ -16,11 +17,12 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
 from badinput import speech_mp4, truncated_copy, video_without_audio, zero_byte
+from gui_driving import ModalCatcher
 
 from dubstudio.core.project import Project
 from dubstudio.core.store import PROJECT_FILE, autosave, create_project_dir, load_project, recover
@@ -29,39 +31,6 @@ from dubstudio.ui.main_window import MainWindow
 from dubstudio.ui.settings import AppSettings
 
 pytestmark = pytest.mark.gui
-
-
-class ModalCatcher:
-    """Records every modal message box that opens and closes it with the button named `press`."""
-
-    def __init__(self, press: str = "") -> None:
-        self.press = press
-        self.seen: list[dict[str, object]] = []
-        self.timer = QTimer()
-        self.timer.setInterval(50)
-        self.timer.timeout.connect(self._poll)
-        self.timer.start()
-
-    def _poll(self) -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox) or not box.isVisible():
-            return
-        self.seen.append(
-            {
-                "title": box.windowTitle(),
-                "text": box.text(),
-                "info": box.informativeText(),
-                "details": box.detailedText(),
-                "icon": box.icon(),
-            }
-        )
-        button = box.findChild(QAbstractButton, self.press) if self.press else None
-        if button is None:
-            button = box.button(QMessageBox.StandardButton.Ok) or box.buttons()[0]
-        button.click()
-
-    def stop(self) -> None:
-        self.timer.stop()
 
 
 @pytest.fixture
@@ -169,7 +138,7 @@ def test_a_new_project_from_bad_media_shows_what_is_wrong(
     catcher = ModalCatcher()
     try:
         with qtbot.waitSignal(window.job_finished, timeout=60_000):
-            assert window.start_new_project(request)
+            assert window.project_jobs.start_new_project(request)
         qtbot.waitUntil(lambda: bool(catcher.seen), timeout=10_000)
     finally:
         catcher.stop()
@@ -218,12 +187,13 @@ def test_recovering_then_closing_does_not_wait_for_background_jobs(
     assert [seen["title"] for seen in catcher.seen] == ["Recover unsaved changes?"]
     assert window.doc.segment("seg-000").translated_text == "¿Aló? (recuperado)"
     assert window.doc.dirty
-    jobs = (window.runner, window.peaks_runner, window.catalog_runner)
-    qtbot.waitUntil(lambda: any(runner.is_running for runner in jobs), timeout=5000)  # set_project starts
+    lanes = ("main", "peaks", "voices", "engines")
+    # opening the project starts its background jobs
+    qtbot.waitUntil(lambda: any(window.jobs.is_busy(lane) for lane in lanes), timeout=5000)
     window.doc.set_dirty(False)  # no "save the changes?" question: the closing is what is timed
     started = time.monotonic()
     assert window.close()
     took = time.monotonic() - started
     assert not window.isVisible()
     assert took < 3.0, f"closing took {took:.1f} s"
-    assert not any(runner.is_running for runner in jobs)  # a job still busy was handed to the app
+    assert not any(window.jobs.is_busy(lane) for lane in lanes)  # a job still busy was handed to the app

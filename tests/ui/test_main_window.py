@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
+from gui_driving import keyboard
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
 from dubstudio.core import store
 from dubstudio.core.errors import ProjectFileError
@@ -20,22 +19,8 @@ pytestmark = pytest.mark.gui
 
 
 def _keyboard(window, qtbot):
-    """Key presses that go through the window system, so shortcuts fire as for a user.
-
-    Bare Xvfb has no window manager to activate the window, so it is made active by hand.
-    """
-    handle = window.windowHandle()
-    handle.requestActivate()
-    if QApplication.activeWindow() is not window:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            QApplication.setActiveWindow(window)
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
-
-    def press(key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
-        QTest.keyClick(handle, key, modifier)
-
-    return press
+    """Key presses that go through the window system, so shortcuts fire as for a user."""
+    return keyboard(window, qtbot.waitUntil)
 
 
 def _row_index(window, row: int, column: Column):
@@ -212,7 +197,7 @@ def test_cps_and_fit_cells_warn(window):
 
 def test_save_autosave_and_recovery(window, make_window, project_dir):
     window.table.proxy.setData(_row_index(window, 0, Column.TRANSLATION), "¿Aló?")
-    window.autosave()
+    window.files.autosave()
     assert store.recovery_available(project_dir)
     second = make_window()
     assert second.open_project(project_dir, recovery=lambda _parent, _folder: RECOVER)
@@ -226,7 +211,7 @@ def test_save_autosave_and_recovery(window, make_window, project_dir):
 def test_a_broken_project_is_reported_not_raised(make_window, tmp_path, monkeypatch):
     shown = []
     monkeypatch.setattr(
-        "dubstudio.ui.main_window.show_error", lambda _parent, error, **_kw: shown.append(error)
+        "dubstudio.ui.dialogs.error.show_error", lambda _parent, error, **_kw: shown.append(error)
     )
     window = make_window()
     folder = tmp_path / "broken"
@@ -247,7 +232,7 @@ def test_play_original_plays_the_segment_range(window, qtbot):
 
 def test_preview_renders_dub_and_mix_tracks(window, qtbot, project_dir):
     with qtbot.waitSignal(window.job_finished, timeout=60000):
-        assert window.render_preview()
+        assert window.project_jobs.render_preview()
     assert (project_dir / "cache/preview/dub.wav").is_file()
     assert set(window.player.available_sources()) == {AudioSource.ORIGINAL, AudioSource.DUB, AudioSource.MIX}
     assert window.player.source == AudioSource.DUB

@@ -7,9 +7,9 @@ import pytest
 
 from dubstudio.core.media import write_wav
 from dubstudio.core.project import Segment, Word
+from dubstudio.core.segment_edits import merge_segments, split_point, split_segment
+from dubstudio.core.snapping import clamp_span, dragged_span, silence_edges, snap, word_edges
 from dubstudio.core.waveform import compute_peaks
-from dubstudio.ui.segment_ops import merge_segments, split_point, split_segment
-from dubstudio.ui.timeline.snapping import clamp_span, silence_edges, snap, word_edges
 
 
 def _segment() -> Segment:
@@ -63,3 +63,11 @@ def test_silence_edges_find_where_speech_starts_and_stops(tmp_path):
     assert len(edges) == 2
     assert edges[0] == pytest.approx(1.0, abs=0.05)
     assert edges[1] == pytest.approx(2.0, abs=0.05)
+
+
+def test_a_dragged_edge_snaps_to_a_word_edge_and_a_moved_body_stops_at_its_neighbour():
+    segments = [Segment("p", 0.0, 0.9), _segment(), Segment("f", 3.6, 4.0)]
+    common = dict(peaks=None, tolerance=0.05, duration=10.0)
+    assert dragged_span("end", 1.0, 3.4, -1.46, segments, 1, **common) == (1.0, 1.9)  # snapped to "not"
+    assert dragged_span("end", 1.0, 3.4, -1.46, segments, 1, free=True, **common) == (1.0, 1.94)
+    assert dragged_span("move", 1.0, 3.4, 2.0, segments, 1, **common) == (1.2, 3.6)

@@ -31,7 +31,7 @@ def test_a_job_that_ignores_cancel_is_detached_and_its_result_dropped(qtbot):
     seen = _recorded(runner)
     release, ended = threading.Event(), threading.Event()
 
-    def engine_call(_progress, _cancel, _done):
+    def engine_call(_job):
         try:
             return release.wait(30) and "late result"
         finally:
@@ -43,7 +43,7 @@ def test_a_job_that_ignores_cancel_is_detached_and_its_result_dropped(qtbot):
     assert timer.hasExpired()
     assert not runner.is_running
     assert seen["finished"] == ["slow"]
-    assert runner.start("next", lambda _progress, _cancel, _done: "fresh result")
+    assert runner.start("next", lambda _job: "fresh result")
     release.set()
     assert ended.wait(10)
     qtbot.waitUntil(lambda: not runner.is_running, timeout=10_000)
@@ -57,10 +57,10 @@ def test_a_job_that_checks_cancel_ends_within_the_wait(qtbot):
     seen = _recorded(runner)
     started = threading.Event()
 
-    def job(_progress, cancel, _done):
+    def job(context):
         started.set()
         while True:
-            cancel.raise_if_cancelled()
+            context.cancel.raise_if_cancelled()
             threading.Event().wait(0.01)
 
     runner.start("polite", job)
@@ -77,7 +77,7 @@ def test_a_job_runs_nicer_than_the_gui_thread(qtbot):
     """The GUI thread wins the CPU when both want it (the engines' thread pools inherit this)."""
     runner = JobRunner()
     seen = _recorded(runner)
-    runner.start("nice", lambda _p, _c, _d: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    runner.start("nice", lambda _job: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
     qtbot.waitUntil(lambda: bool(seen["completed"]), timeout=10_000)
     gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert seen["completed"] == [("nice", min(19, gui + JOB_NICENESS))]

@@ -1,31 +1,10 @@
-"""Language choices for the dialogs (ISO 639-1 codes, what the engines take)."""
+"""Language choices for the dialogs (ISO 639-1 codes, what the engines take; `core.languages`)."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QWidget
 
-LANGUAGES = {
-    "en": "English",
-    "es": "Spanish",
-    "fr": "French",
-    "de": "German",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "ca": "Catalan",
-    "gl": "Galician",
-    "nl": "Dutch",
-    "pl": "Polish",
-    "ru": "Russian",
-    "uk": "Ukrainian",
-    "ja": "Japanese",
-    "zh": "Chinese",
-    "ko": "Korean",
-    "ar": "Arabic",
-    "hi": "Hindi",
-    "tr": "Turkish",
-    "sv": "Swedish",
-    "eo": "Esperanto",
-}
+from dubstudio.core.languages import LANGUAGES
 
 
 def language_combo(parent: QWidget, first: tuple[str, str] | None, selected: str) -> QComboBox:
@@ -33,7 +12,7 @@ def language_combo(parent: QWidget, first: tuple[str, str] | None, selected: str
     combo = QComboBox(parent)
     if first is not None:
         combo.addItem(*first)
-    for code, name in LANGUAGES.items():
-        combo.addItem(f"{name} ({code})", code)
+    for code, language in LANGUAGES.items():
+        combo.addItem(f"{language.name} ({code})", code)
     combo.setCurrentIndex(max(0, combo.findData(selected)))
     return combo

@@ -17,8 +17,8 @@ from PySide6.QtGui import QBrush, QColor
 from dubstudio.core.project import Segment
 from dubstudio.core.timeline import format_timecode
 from dubstudio.pipeline.translation_memory import describe_origin
+from dubstudio.stages.cue_metrics import characters_per_second, cps_level, fit_level, fit_text
 from dubstudio.ui.document import ProjectDocument
-from dubstudio.ui.segments.metrics import characters_per_second, cps_level, fit_level, fit_text
 from dubstudio.ui.theme import ERROR_COLOR, WARNING_COLOR
 
 SEGMENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1

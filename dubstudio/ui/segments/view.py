@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -151,10 +151,3 @@ class SegmentTableView(QWidget):
                 QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
             )
         self.table.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
-
-    def edit_cell(self, segment_id: str, column: Column) -> None:
-        row = self.doc.row_of(segment_id)
-        index = self.proxy.mapFromSource(self.model.index(row, column))
-        if index.isValid():
-            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
-            self.table.edit(index)

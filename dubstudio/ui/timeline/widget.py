@@ -1,7 +1,7 @@
 """The waveform timeline, painted by hand (one widget, no item per segment).
 
-Only the visible time range is painted: segments in view are found by bisection over their start
-times, waveform columns come from the peaks pyramid (`Peaks.range`), so a 3-hour project with
+Only the visible time range is painted: segments in view come from a `core.timeline.TimeIndex`,
+waveform columns come from the peaks pyramid (`Peaks.range`), so a 3-hour project with
 thousands of segments paints as fast as a short one.
 
 Mouse: click seeks (and selects the region under the pointer); dragging a region's edge retimes it,
@@ -12,7 +12,6 @@ which the main window turns into an undoable command. Wheel scrolls, Ctrl+wheel 
 
 from __future__ import annotations
 
-import bisect
 import time
 from dataclasses import dataclass
 
@@ -31,12 +30,12 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QHBoxLayout, QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
+from dubstudio.core.clip_peaks import COMPUTE_BUDGET_S, MAX_CLIP_WAVEFORMS, ClipPeakCache
 from dubstudio.core.project import Segment
-from dubstudio.core.timeline import format_timecode
+from dubstudio.core.snapping import PeakSource, dragged_span
+from dubstudio.core.timeline import TimeIndex, format_timecode
 from dubstudio.ui.document import ProjectDocument
 from dubstudio.ui.theme import ERROR_COLOR, WARNING_COLOR, is_dark, speaker_color
-from dubstudio.ui.timeline.clip_peaks import COMPUTE_BUDGET_S, MAX_CLIP_WAVEFORMS, ClipPeakCache
-from dubstudio.ui.timeline.snapping import PeakSource, clamp_span, silence_edges, snap, word_edges
 
 RULER_HEIGHT = 22
 EDGE_GRAB_PX = 6
@@ -78,14 +77,13 @@ class TimelineCanvas(QWidget):
         self.follow_playhead = True
         self._drag: _Drag | None = None
         self._preview: tuple[str, float, float] | None = None
-        self._starts: list[float] = []
-        self._max_length = 0.0
+        self._times = TimeIndex([])
         self.setMinimumHeight(140)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
         doc.structure_changed.connect(self._reindex)
-        doc.segments_changed.connect(self._on_segments_changed)
+        doc.segments_changed.connect(lambda _ids: self._reindex())
         doc.selection_changed.connect(lambda _sid: self.update())
 
     # ---- data ----------------------------------------------------------------------------------
@@ -96,17 +94,13 @@ class TimelineCanvas(QWidget):
 
     def _reindex(self) -> None:
         segments = self.doc.segments
-        self._starts = [s.start for s in segments]
-        self._max_length = max((s.duration for s in segments), default=0.0)
+        self._times = TimeIndex(segments)
         media = self.doc.project.media if self.doc.project else None
         ends = [segments[-1].end] if segments else []
         sources = [p.duration for p in (self.original, self.dub_track) if p is not None]
         self.media_duration = max([media.duration if media else 0.0, *ends, *sources, 0.0])
         self.view_changed.emit()
         self.update()
-
-    def _on_segments_changed(self, _ids: list[str]) -> None:
-        self._reindex()
 
     @property
     def duration(self) -> float:
@@ -135,9 +129,7 @@ class TimelineCanvas(QWidget):
         return original, dub
 
     def visible_rows(self) -> range:
-        first = bisect.bisect_left(self._starts, self.view_start - self._max_length)
-        last = bisect.bisect_right(self._starts, self.view_end)
-        return range(first, last)
+        return self._times.overlapping(self.view_start, self.view_end)
 
     # ---- view control --------------------------------------------------------------------------
     def set_view_start(self, seconds: float) -> None:
@@ -237,10 +229,6 @@ class TimelineCanvas(QWidget):
             return self._preview[1], self._preview[2]
         return segment.start, segment.end
 
-    def _speaker_index(self, speaker_id: str) -> int:
-        speakers = self.doc.project.speakers if self.doc.project else []
-        return next((i for i, s in enumerate(speakers) if s.id == speaker_id), -1)
-
     def _paint_regions(self, painter: QPainter, segments: list[Segment], rows: range, lane: QRectF) -> None:
         selected = self.doc.selected_id
         label_font = QFont(self.font())
@@ -253,7 +241,7 @@ class TimelineCanvas(QWidget):
             x0, x1 = self.x_of(start), self.x_of(end)
             if x1 < 0 or x0 > self.width():
                 continue
-            color = speaker_color(self._speaker_index(segment.speaker_id))
+            color = speaker_color(self.doc.project.speaker_index(segment.speaker_id))
             is_selected = segment.id == selected
             fill = QColor(color)
             fill.setAlpha(95 if is_selected else 50)
@@ -314,7 +302,7 @@ class TimelineCanvas(QWidget):
             x0, x1 = self.x_of(clip.start), self.x_of(clip.end)
             if x1 < 0 or x0 > self.width():
                 continue
-            color = speaker_color(self._speaker_index(segment.speaker_id))
+            color = speaker_color(self.doc.project.speaker_index(segment.speaker_id))
             color.setAlpha(45)
             painter.fillRect(QRectF(x0, lane.top() + 2, max(x1 - x0, 1.0), lane.height() - 4), color)
             if draw_waves:
@@ -421,7 +409,12 @@ class TimelineCanvas(QWidget):
             self.seek_requested.emit(self.time_at(x))
             return
         free = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
-        self._preview = (drag.segment_id, *self._dragged_span(drag, self.time_at(x), free))
+        span = dragged_span(
+            drag.mode, drag.start, drag.end, self.time_at(x) - drag.press_time, self.doc.segments,
+            self.doc.row_of(drag.segment_id), peaks=self.original, tolerance=SNAP_PX / self.px_per_s,
+            duration=self.duration, free=free,
+        )  # fmt: skip
+        self._preview = (drag.segment_id, *span)
         self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
@@ -434,35 +427,6 @@ class TimelineCanvas(QWidget):
             if (round(start, 3), round(end, 3)) != (round(drag.start, 3), round(drag.end, 3)):
                 self.retime_requested.emit(drag.segment_id, start, end)
         self.update()
-
-    def _dragged_span(self, drag: _Drag, time: float, free: bool) -> tuple[float, float]:
-        row = self.doc.row_of(drag.segment_id)
-        segments = self.doc.segments
-        previous = segments[row - 1] if row > 0 else None
-        following = segments[row + 1] if row + 1 < len(segments) else None
-        tolerance = SNAP_PX / self.px_per_s
-        if free:
-            candidates: list[float] = []
-        else:
-            neighbours = [s for s in (previous, segments[row], following) if s is not None]
-            candidates = [
-                *word_edges(neighbours),
-                *(e for s in (previous, following) if s for e in (s.start, s.end)),
-            ]
-            candidates += silence_edges(self.original, time - 1.0, time + 1.0)
-        delta = time - drag.press_time
-        if drag.mode == "start":
-            start, end = snap(drag.start + delta, candidates, tolerance), drag.end
-        elif drag.mode == "end":
-            start, end = drag.start, snap(drag.end + delta, candidates, tolerance)
-        else:
-            length = drag.end - drag.start
-            start = snap(drag.start + delta, candidates, tolerance)
-            low = previous.end if previous else 0.0
-            high = following.start if following else self.duration
-            start = min(max(start, low), max(low, high - length))
-            end = start + length
-        return clamp_span(start, end, previous, following, self.duration)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120 or event.angleDelta().x() / 120

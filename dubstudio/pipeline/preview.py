@@ -1,7 +1,6 @@
-"""Preview audio for the player: the current takes on the timeline (dub) and over the ducked
-original (mix). Unlike the export it skips loudness mastering, so it is quick to redo after edits.
-No Qt here: it runs on a worker thread.
-"""
+"""Preview audio for the editor's player: the current takes on the timeline (dub) and over the
+ducked original (mix). Unlike the export it skips loudness mastering, so it is quick to redo after
+edits. The mix is the export's (`pipeline.mix`): the same placement and ducking."""
 
 from __future__ import annotations
 
@@ -9,24 +8,38 @@ from pathlib import Path
 
 import numpy as np
 
-from dubstudio.core.media import MIX_WAV, load_wav, write_wav
+from dubstudio.core.media import load_wav, source_wav_path, write_wav
 from dubstudio.core.progress import CancelToken, ProgressCallback, stage_reporter
 from dubstudio.core.project import Project
 from dubstudio.pipeline.mix import duck_gain, load_clips, place_clips
+
+#: where the preview tracks go, inside the project folder
+PREVIEW_DIR = "cache/preview"
+
+
+def preview_tracks(project_dir: Path) -> dict[str, Path]:
+    """The dub and mix tracks to play, by kind ("dub", "mix"): the preview's if rendered, else the
+    export's in the project folder; a kind without a file is left out."""
+    tracks = {}
+    for kind in ("dub", "mix"):
+        candidates = (project_dir / PREVIEW_DIR / f"{kind}.wav", project_dir / f"{kind}.wav")
+        found = next((path for path in candidates if path.is_file()), None)
+        if found is not None:
+            tracks[kind] = found
+    return tracks
 
 
 def render_preview(
     project_dir: Path,
     project: Project,
-    out_dir: Path,
     *,
     progress: ProgressCallback,
     cancel: CancelToken | None,
 ) -> tuple[Path, Path]:
-    """Write `dub.wav` and `mix.wav` into `out_dir`; returns their paths."""
+    """Write `dub.wav` and `mix.wav` into the project's `PREVIEW_DIR`; returns their paths."""
     report = stage_reporter(progress, "preview")
     report(0.0, "loading audio")
-    source, rate = load_wav(project_dir / "audio" / MIX_WAV)
+    source, rate = load_wav(source_wav_path(project_dir))
     clips = load_clips(project, project_dir, rate)
     if cancel is not None:
         cancel.raise_if_cancelled()
@@ -42,6 +55,7 @@ def render_preview(
     if cancel is not None:
         cancel.raise_if_cancelled()
     report(0.7, "writing")
+    out_dir = project_dir / PREVIEW_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     dub_path, mix_path = out_dir / "dub.wav", out_dir / "mix.wav"
     write_wav(dub_path, np.clip(dub, -1.0, 1.0), rate)

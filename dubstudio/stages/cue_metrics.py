@@ -1,4 +1,5 @@
-"""Per-segment numbers shown in the table: reading speed (CPS) and how the dub fits its slot."""
+"""Per-cue numbers the editor's table shows and validation checks: reading speed (characters per
+second of the subtitle) and how the dub fits its slot."""
 
 from __future__ import annotations
 

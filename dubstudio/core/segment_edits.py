@@ -1,4 +1,4 @@
-"""Pure splitting and merging of segments (no Qt), used by the split/merge undo commands."""
+"""Splitting and merging segments (no Qt): what the editor's split/merge commands do, for any caller."""
 
 from __future__ import annotations
 

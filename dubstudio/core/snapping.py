@@ -61,3 +61,42 @@ def clamp_span(
     start = min(max(start, low), high - MIN_DURATION)
     end = max(min(end, high), start + MIN_DURATION)
     return round(start, 3), round(end, 3)
+
+
+def dragged_span(
+    mode: str,
+    start: float,
+    end: float,
+    delta: float,
+    segments: Sequence[Segment],
+    row: int,
+    *,
+    peaks: PeakSource | None,
+    tolerance: float,
+    duration: float,
+    free: bool = False,
+) -> tuple[float, float]:
+    """Where the segment at `row` (`start`–`end` when the drag began) goes when its "start" edge,
+    "end" edge or whole body ("move") is dragged by `delta` seconds: snapped to word edges, its
+    neighbours' edges and silences within `tolerance` (unless `free`), never over a neighbour."""
+    previous = segments[row - 1] if row > 0 else None
+    following = segments[row + 1] if row + 1 < len(segments) else None
+    candidates: list[float] = []
+    if not free:
+        neighbours = [s for s in (previous, segments[row], following) if s is not None]
+        candidates = word_edges(neighbours)
+        candidates += [edge for s in (previous, following) if s for edge in (s.start, s.end)]
+        moved = start + delta if mode != "end" else end + delta
+        candidates += silence_edges(peaks, moved - 1.0, moved + 1.0)
+    if mode == "start":
+        start = snap(start + delta, candidates, tolerance)
+    elif mode == "end":
+        end = snap(end + delta, candidates, tolerance)
+    else:
+        length = end - start
+        start = snap(start + delta, candidates, tolerance)
+        low = previous.end if previous else 0.0
+        high = following.start if following else duration
+        start = min(max(start, low), max(low, high - length))
+        end = start + length
+    return clamp_span(start, end, previous, following, duration)
