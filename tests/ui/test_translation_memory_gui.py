@@ -39,8 +39,8 @@ def _new_project(window, qtbot, media: Path, folder: Path, transcript: Path) -> 
         media, folder, "en", "es", settings=Settings(device="cpu", synthesizer="espeak"), subtitles=transcript
     )
     with qtbot.waitSignal(window.job_finished, timeout=JOB_TIMEOUT_MS):
-        assert window.start_new_project(request)
-    assert window.last_failure is None
+        assert window.project_jobs.start_new_project(request)
+    assert window.jobs.last_failure is None
 
 
 def _cue(window, text: str):

@@ -143,15 +143,15 @@ class ModelManagerDialog(QDialog):
     def verify_selected(self) -> None:
         model = self.selected()
         if model is not None:
-            self._start("verify", lambda progress, cancel, _done: verify(model.id, progress, cancel))
+            self._start("verify", lambda job: verify(model.id, job.progress, job.cancel))
 
     def install_selected(self) -> None:
         model = self.selected()
         if model is not None:
-            self._start("install", lambda progress, cancel, _done: install(model.id, progress, cancel))
+            self._start("install", lambda job: install(model.id, job.progress, job.cancel))
 
     def import_path(self, path: Path) -> None:
-        self._start("import", lambda progress, cancel, _done: import_model(path, progress, cancel))
+        self._start("import", lambda job: import_model(path, job.progress, job.cancel))
 
     def _import_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
