@@ -259,8 +259,7 @@ def test_open_refuses_a_hostile_project_before_showing_the_window(
 ) -> None:
     """`dubstudio open DIR` must print the problem and exit 2; a modal dialog in a headless run
     (or a window that opens on a broken project) would leave a script waiting forever."""
-    if not os.environ.get("DISPLAY"):
-        pytest.skip("needs a display (pytest-xvfb provides one)")
+    assert os.environ.get("DISPLAY"), "no display: pytest-xvfb (a dev dependency) and Xvfb provide one"
     if case == "newer-version":
         project_file = _write_hostile(tmp_path / "project", speech_video, lambda p: None, None, version=99)
     else:

@@ -26,8 +26,6 @@ from badinput import REPO, assert_no_crash, run_dubstudio
 
 from dubstudio.core.store import PROJECT_FILE, load_project
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX only")
-
 
 def _stages_done(folder: Path) -> int:
     """Loads the project (the assertion of this test) and counts the stages it records as done."""
