@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from dubstudio.core.errors import MediaError
-from dubstudio.core.media import ensure_project_audio, probe
+from dubstudio.core.media import duration_note, ensure_project_audio, probe
 from dubstudio.core.progress import (
     CancelToken,
     ProgressCallback,
@@ -159,6 +159,7 @@ class Pipeline:
         """
         media = probe(media_path)
         media.path = str(Path(media_path).resolve())
+        note = duration_note(media)
         project = Project(
             name=Path(media_path).stem,
             source_language=source_language or "",
@@ -167,6 +168,8 @@ class Pipeline:
             media=media,
             settings=settings or Settings(),
         )
+        if note:
+            project.diagnostics.issues.append(ValidationIssue("", "media_duration", note, stage="media"))
         if subtitles is not None:
             imported = import_subtitles(subtitles)
             speakers = imported.speakers or [Speaker(id="S1")]
@@ -462,7 +465,12 @@ class Pipeline:
     def _segment(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
         from dubstudio.stages.segmentation import segment_cues
 
-        self.project.segments = segment_cues(copy.deepcopy(self.project.segments), self.project.settings)
+        media = self.project.media
+        self.project.segments = segment_cues(
+            copy.deepcopy(self.project.segments),
+            self.project.settings,
+            media_end=media.duration if media and media.duration > 0 else None,
+        )
 
     def _translate(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
         from dubstudio.stages.translation import translate_segments
