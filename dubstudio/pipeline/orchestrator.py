@@ -280,7 +280,8 @@ class Pipeline:
     # -----------------------------------------------------------------------------------------
     # planning
 
-    def _stage_key(self, stage: str) -> str:
+    def _stage_key(self, stage: str, cue_inputs: dict[str, str] | None = None) -> str:
+        """The stage's input key; `cue_inputs` replaces the cues' own inputs of a per-cue stage."""
         project = self.project
         settings = project.settings
         if stage == "transcription":
@@ -299,7 +300,8 @@ class Pipeline:
             )
         if stage in PER_CUE_STAGES:
             languages = [project.source_language, project.display_subtitle_language, project.target_language]
-            return input_hash(stage, languages, _stage_settings(settings, stage), self._cue_inputs(stage))
+            cues = self._cue_inputs(stage) if cue_inputs is None else cue_inputs
+            return input_hash(stage, languages, _stage_settings(settings, stage), cues)
         return input_hash(stage, to_dict(project.segments))
 
     def _cue_inputs(self, stage: str) -> dict[str, str]:
@@ -338,6 +340,8 @@ class Pipeline:
             previous = (self.cache.load(stage, last_key) or {}).get("inputs")
             current = self._cue_inputs(stage)
             if previous is not None:
+                if self._stage_key(stage, previous) != last_key:
+                    return _Work("full")  # the languages or settings every cue depends on changed
                 changed = {i for i, h in current.items() if previous.get(i) != h}
                 return _Work("partial", stale | changed)
             if stale:
