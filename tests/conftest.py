@@ -69,6 +69,7 @@ _spec.loader.exec_module(guard)
 guard.install()
 sys.path.insert(0, str(SUPPORT))  # suite_timeouts, model_farm, local_index
 
+from debian_versions import APERTIUM_EN_ES, ESPEAK, drift  # noqa: E402
 from model_farm import FarmReport, build_model_farm  # noqa: E402
 
 from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice  # noqa: E402
@@ -147,6 +148,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"dubstudio: linked models: {', '.join(environment.report.linked) or 'none'}",
     ]
     lines += [f"dubstudio: NOT LINKED {problem}" for problem in environment.report.problems]
+    changed = drift(APERTIUM_EN_ES + ESPEAK)
+    if changed:
+        lines.append(f"dubstudio: Debian packages differ from tests/support/debian_versions.py: {changed}")
     return lines
 
 

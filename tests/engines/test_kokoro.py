@@ -10,6 +10,7 @@ import jiwer
 import numpy as np
 import onnx
 import pytest
+from debian_versions import ESPEAK, assert_package_text
 
 from dubstudio.core.errors import UnsupportedLanguageError
 from dubstudio.engines.base import SynthesisRequest, Synthesizer
@@ -51,7 +52,7 @@ def test_voices_and_languages(kokoro):
 
 def test_phonemes_map_to_the_vocabulary_and_keep_punctuation(kokoro):
     phonemes = kokoro.phonemes("Hello, my boy! How are you?", "en")
-    assert phonemes.startswith("həlˈO,")  # espeak's tied "o^ʊ" becomes Kokoro's "O"
+    assert_package_text(phonemes, "həlˈO,", ESPEAK, "startswith")  # espeak's tied "o^ʊ" becomes Kokoro's "O"
     assert "!" in phonemes and phonemes.endswith("?")
     assert "^" not in phonemes
 
