@@ -28,7 +28,7 @@ The suite never reads or writes the user's data dir. When pytest starts (`pytest
 
 Fixtures: `suite_models` (the run's models folder; fails when a default model is missing),
 `source_models` (the installed packs it links to), `data_dir` (tests/data), `pyannote_sample`,
-`counting_synthesizer`. Folder-specific fixtures live in each folder's conftest.py.
+`counting_synthesizer`, `model_loads` (which real models this test loaded, and in which process). Folder-specific fixtures live in each folder's conftest.py.
 
 Rules, enforced by the hooks at the end of this file
 ----------------------------------------------------
@@ -191,6 +191,18 @@ def pyannote_sample() -> dict[str, Path]:
     """The real 30 s two-speaker call that the pyannote.audio wheel ships, with its references."""
     folder = Path(str(importlib.resources.files("pyannote.audio") / "sample"))
     return {"wav": folder / "sample.wav", "rttm": folder / "sample.rttm", "stm": folder / "sample.stm"}
+
+
+@pytest.fixture
+def model_loads():
+    """A callable: (model id, process id) of every real model this test has loaded so far, in this
+    process or any child (from the guard's log; see tests/support/guard/)."""
+
+    def loads() -> list[tuple[str, int]]:
+        events = guard.read_log(os.environ[guard.LOG_VARIABLE])
+        return [(event[1], int(event[3])) for event in events if event[0] == "model"]
+
+    return loads
 
 
 class CountingSynthesizer:

@@ -8,7 +8,7 @@ conftest sets per test; each event is one tab-separated line appended to that fi
 - `network <what>`: a connection to a non-loopback address or a lookup of a non-local name. It is
   refused (ConnectionRefusedError / socket.gaierror) as well as logged, so a test fails even when the
   code under test swallows the error. Tests never reach the network.
-- `model <id> <path>`: weights opened from the suite's models folder (`DUBSTUDIO_TEST_GUARD_MODELS`,
+- `model <id> <path> <pid>`: weights opened from the suite's models folder (`DUBSTUDIO_TEST_GUARD_MODELS`,
   os.pathsep-separated) by onnxruntime, faster-whisper or torch.load: a test that does this must be
   marked `@pytest.mark.slow`.
 
@@ -92,7 +92,7 @@ def _model_id(path: object) -> str | None:
 def _note_model(path: object) -> None:
     model = _model_id(path)
     if model:
-        _log("model", model, os.fspath(path))  # type: ignore[arg-type]
+        _log("model", model, os.fspath(path), str(os.getpid()))  # type: ignore[arg-type]
 
 
 def _patch_onnxruntime(module) -> None:
