@@ -4,9 +4,10 @@
 are symlinks to the files the pack's manifest lists and whose manifest.json is a copy. Files in the
 farm that are not links (what an engine derived there, e.g. Kokoro's float model) are kept unless the
 pack's manifest now lists a file of that name; files the app derived in the user's folder are not
-used, so a run does not depend on them. A model that is missing or fails its check is removed from
-the farm, so the tests that need it fail with the app's own message. A file lock keeps two runs of
-the same checkout from rebuilding the farm at once.
+used, so a run does not depend on them. A model that is missing or fails its check is moved out of
+the farm's sight (`.parked-<id>`, derived files kept), so the tests that need it fail with the
+app's own "not installed" message. A file lock keeps two runs of the same checkout from rebuilding
+the farm at once.
 """
 
 from __future__ import annotations
@@ -89,15 +90,22 @@ def build_model_farm(source: Path, farm: Path) -> FarmReport:
     report = FarmReport()
     with open(farm / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        parked = {f".parked-{model_id}" for model_id in DEFAULT_MODELS}
         for entry in farm.iterdir():
-            if entry.is_dir() and entry.name not in DEFAULT_MODELS:
+            if entry.is_dir() and entry.name not in {*DEFAULT_MODELS, *parked}:
                 shutil.rmtree(entry, ignore_errors=True)
         for model_id in DEFAULT_MODELS:
+            linked, parked = farm / model_id, farm / f".parked-{model_id}"
             problem = check_pack(source / model_id, model_id)
             if problem:
+                # out of the suite's sight, its derived files kept for when the pack is back
                 report.problems.append(problem)
-                shutil.rmtree(farm / model_id, ignore_errors=True)
+                if linked.exists():
+                    shutil.rmtree(parked, ignore_errors=True)
+                    os.replace(linked, parked)
                 continue
-            _mirror(source / model_id, farm / model_id)
+            if parked.exists() and not linked.exists():
+                os.replace(parked, linked)
+            _mirror(source / model_id, linked)
             report.linked.append(model_id)
     return report

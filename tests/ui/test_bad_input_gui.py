@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from badinput import speech_mp4, truncated_copy, video_without_audio, zero_byte
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QAbstractButton, QApplication, QMessageBox
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
-from badinput import speech_mp4, truncated_copy, video_without_audio, zero_byte
 from suite_timeouts import scaled_ms, scaled_s
 
 from dubstudio.core.project import Project

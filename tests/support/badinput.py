@@ -1,8 +1,8 @@
 """Real bad (and awkward but valid) inputs, built with ffmpeg from the real speech in tests/data, and
 the checks every "clear message" test shares.
 
-Imported by the tests in this folder (pytest's prepend import mode puts it on sys.path) and by
-tests/ui/test_bad_input_gui.py, so the CLI and the GUI are fed the very same files.
+Imported by tests/reliability and tests/ui (tests/support is on sys.path for the whole suite), so
+the CLI and the GUI are fed the very same files.
 """
 
 from __future__ import annotations
