@@ -36,6 +36,8 @@ Rules, enforced by the hooks at the end of this file
 - No test skips: a skip is reported as a failure (a missing model, display or package is a failure).
 - No network: every connection to a non-loopback address and every name lookup other than localhost,
   in the test process or any Python child, is refused and fails the test (tests/support/guard/).
+  HF_HUB_OFFLINE and its relatives are removed, so every pipeline test also proves that the code
+  never asks a model hub for anything.
 - A test that loads real model weights from the suite's models folder (onnxruntime, faster-whisper,
   torch.load; also in a child such as `dubstudio dub`) must be marked `@pytest.mark.slow`, so
   `pytest -m "not slow"` is a quick inner loop. The full suite (`make test`) runs everything.
@@ -132,7 +134,9 @@ def pytest_configure(config: pytest.Config) -> None:
             guard.MODELS_VARIABLE: os.pathsep.join(str(r) for r in roots),
         }
     )
-    os.environ.pop("HF_ENDPOINT", None)
+    # no hub mirror, and no "offline" switch that would hide a hub request from the network guard
+    for variable in ("HF_ENDPOINT", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
+        os.environ.pop(variable, None)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
