@@ -14,6 +14,7 @@ The suite never reads or writes the user's data dir. When pytest starts (`pytest
   stamp of its last full sha256 check, else every changed file is hashed again. A missing or damaged
   model is not linked; the header says so and every test that needs it FAILS with the app's own
   "not installed ... Run 'dubstudio models install'" message. Nothing is ever skipped.
+- A run that changes anything in those packs (a file written, replaced or touched) fails at the end.
 - What an engine derives next to its model (the Kokoro float rewrite, when the pack does not ship it)
   is written into the link farm, never into the user's folder, and kept between runs (the engine
   re-checks it against the pack). Only the files a pack's manifest lists are linked: a file the pack
@@ -28,8 +29,9 @@ The suite never reads or writes the user's data dir. When pytest starts (`pytest
 
 Fixtures: `suite_models` (the run's models folder; fails when a default model is missing),
 `source_models` (the installed packs it links to), `data_dir` (tests/data), `pyannote_sample`,
-`counting_synthesizer`, `model_loads` (which real models this test loaded, in which process).
-Folder-specific fixtures live in each folder's conftest.py.
+`counting_synthesizer`, `model_loads` (which real models this test loaded, in which process), and the
+real engines loaded once per session: `whisper_base`, `diarizer`, `kokoro`, `engines` (an `Engines`
+with them for pipeline runs). Folder-specific fixtures live in each folder's conftest.py.
 
 Rules, enforced by the hooks at the end of this file
 ----------------------------------------------------
@@ -77,6 +79,7 @@ from model_farm import FarmReport, build_model_farm  # noqa: E402
 
 from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice  # noqa: E402
 from dubstudio.models.paths import download_cache_dir, models_dir  # noqa: E402
+from dubstudio.models.registry import DEFAULT_MODELS  # noqa: E402
 
 
 class SuiteEnvironment:
@@ -91,6 +94,8 @@ class SuiteEnvironment:
         self.download_cache = download_cache
         self.guard_logs = root / "guard"
         self.report = FarmReport()
+        self.packs_before: dict[str, tuple[int, int]] = {}
+        self.damage: list[str] = []
 
 
 SUITE: SuiteEnvironment | None = None
@@ -139,6 +144,39 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.pop(variable, None)
 
 
+def _user_packs_state(source: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime) of every entry of the installed default packs, to prove the run left them alone."""
+    state = {}
+    for model_id in DEFAULT_MODELS:
+        folder = source / model_id
+        for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+            info = entry.lstat()
+            state[f"{model_id}/{entry.name}"] = (info.st_size, info.st_mtime_ns)
+    return state
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    environment = suite()
+    environment.packs_before = _user_packs_state(environment.source_models)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Tests never write into the user's model folders: a change there fails the run."""
+    environment = suite()
+    after = _user_packs_state(environment.source_models)
+    changed = sorted(
+        name
+        for name in set(environment.packs_before) | set(after)
+        if environment.packs_before.get(name) != after.get(name)
+    )
+    if changed:
+        environment.damage.append(
+            f"the run changed the installed packs in {environment.source_models}: {changed}"
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if SUITE is not None:
         shutil.rmtree(SUITE.root, ignore_errors=True)
@@ -162,6 +200,8 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     for problem in suite().report.problems:
         terminalreporter.write_line(f"dubstudio: NOT LINKED {problem}", red=True, bold=True)
+    for problem in suite().damage:
+        terminalreporter.write_line(f"dubstudio: FAILED: {problem}", red=True, bold=True)
 
 
 # ---- fixtures ---------------------------------------------------------------------------------
@@ -189,6 +229,44 @@ def suite_models() -> Path:
             pytrace=False,
         )
     return environment.models
+
+
+# ---- real engines, loaded once per session (request them only from tests marked slow) -------------
+
+
+@pytest.fixture(scope="session")
+def whisper_base():
+    """The default recogniser, deterministic (temperature 0): faster-whisper base on the CPU."""
+    from dubstudio.engines.whisper import FasterWhisperTranscriber
+
+    return FasterWhisperTranscriber("whisper-base", device="cpu", temperature=0.0)
+
+
+@pytest.fixture(scope="session")
+def diarizer():
+    """The default diarizer (pyannote segmentation-3.0 + CAM++) on the CPU."""
+    from dubstudio.engines.diarization import PyannoteDiarizer
+
+    return PyannoteDiarizer(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def kokoro():
+    """The default synthesizer; its ONNX session (and float model) load on first synthesis."""
+    from dubstudio.engines.kokoro import KokoroSynthesizer
+
+    return KokoroSynthesizer(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def engines(kokoro):
+    """The engine set of a pipeline run with the default settings (Apertium, Kokoro and espeak-ng;
+    the recogniser loads when a run needs it), shared by the pipeline and editor tests."""
+    from dubstudio.core.project import Settings
+    from dubstudio.engines.espeak import EspeakSynthesizer
+    from dubstudio.engines.factory import Engines
+
+    return Engines(Settings(device="cpu"), synthesizers=[kokoro, EspeakSynthesizer()])
 
 
 @pytest.fixture(scope="session")

@@ -52,11 +52,6 @@ def call(pyannote_sample: dict[str, Path]) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def diarizer() -> PyannoteDiarizer:
-    return PyannoteDiarizer(device="cpu")
-
-
-@pytest.fixture(scope="module")
 def diarized(diarizer: PyannoteDiarizer, call: np.ndarray) -> Diarization:
     return diarizer.diarize(call)
 

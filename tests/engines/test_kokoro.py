@@ -31,11 +31,6 @@ SENTENCE = "Hola, bienvenidos a la nueva sede de la empresa."
 
 
 @pytest.fixture(scope="module")
-def kokoro() -> KokoroSynthesizer:
-    return KokoroSynthesizer()
-
-
-@pytest.fixture(scope="module")
 def spanish(kokoro) -> np.ndarray:
     voice = next(v for v in kokoro.voices() if v.name == "jm_kumo")
     return kokoro.synthesize(SynthesisRequest(SENTENCE, voice, "es")).audio
@@ -78,16 +73,13 @@ def test_native_speed_shortens_the_take(kokoro, spanish):
 
 
 @pytest.mark.slow
-def test_spanish_is_intelligible(spanish):
+def test_spanish_is_intelligible(spanish, whisper_base):
     """Round trip through the installed Whisper model: the words come back."""
-    from faster_whisper import WhisperModel
-
     from dubstudio.core.dsp import resample
-    from dubstudio.models.paths import model_dir
 
     assert 1.5 < len(spanish) / SAMPLE_RATE < 5.0
-    model = WhisperModel(str(model_dir("whisper-base")), device="cpu", compute_type="int8")
-    segments, _ = model.transcribe(resample(spanish, SAMPLE_RATE, 16_000), language="es", temperature=0.0)
+    audio = resample(spanish, SAMPLE_RATE, 16_000)
+    segments, _ = whisper_base.model.transcribe(audio, language="es", temperature=0.0)
     heard = " ".join(s.text for s in segments)
     normalise = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.Strip()])
     assert jiwer.wer(normalise(SENTENCE), normalise(heard)) < 0.3, heard

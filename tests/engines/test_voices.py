@@ -8,13 +8,12 @@ import pytest
 
 from dubstudio.core.project import Speaker, TimeSpan
 from dubstudio.engines.espeak import EspeakSynthesizer
-from dubstudio.engines.kokoro import KokoroSynthesizer
 from dubstudio.engines.voices import build_catalog
 
 
 @pytest.fixture(scope="module")
-def engines(counting_synthesizer):
-    return counting_synthesizer(KokoroSynthesizer()), counting_synthesizer(EspeakSynthesizer())
+def engines(counting_synthesizer, kokoro):
+    return counting_synthesizer(kokoro), counting_synthesizer(EspeakSynthesizer())
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,6 @@ from dubstudio.pipeline.contracts import StageContractError
 from dubstudio.pipeline.orchestrator import Pipeline
 
 
-@pytest.fixture(scope="module")
-def engines() -> Engines:
-    """One engine set for the module, so Kokoro loads once."""
-    return Engines(Settings(device="cpu"))
-
-
 def _create(dialogue, folder: Path, engines: Engines, target: str = "es") -> Pipeline:
     return Pipeline.create(
         dialogue.video,

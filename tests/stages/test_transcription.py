@@ -18,7 +18,6 @@ from dubstudio.core.errors import Cancelled
 from dubstudio.core.progress import CancelToken, ProgressEvent
 from dubstudio.core.project import Settings, Word
 from dubstudio.engines.base import RecognizedSegment
-from dubstudio.engines.diarization import PyannoteDiarizer
 from dubstudio.engines.whisper import FasterWhisperTranscriber
 from dubstudio.stages.transcription import (
     TranscriptionOutcome,
@@ -61,13 +60,8 @@ def sample(pyannote_sample: dict[str, Path]) -> dict:
 
 
 @pytest.fixture(scope="module")
-def transcriber() -> FasterWhisperTranscriber:
-    return FasterWhisperTranscriber("whisper-base", device="cpu", temperature=0.0)
-
-
-@pytest.fixture(scope="module")
-def diarizer() -> PyannoteDiarizer:
-    return PyannoteDiarizer(device="cpu")
+def transcriber(whisper_base) -> FasterWhisperTranscriber:
+    return whisper_base
 
 
 @pytest.fixture(scope="module")

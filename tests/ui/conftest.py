@@ -3,9 +3,9 @@
 - `sample_media`, `project_dir`: the real 30 s two-speaker call as a video, and a fresh copy per test of
   a project over it (extracted audio, hand-written Spanish, espeak-ng takes: no model loads).
 - `window` / `make_window`: main windows with preferences in a temporary file instead of the user's.
-- `engines` (session): one engine set for every GUI test that runs the pipeline, so Kokoro loads once;
-  `transcript`: the call's reference transcript as WebVTT; `finished` (session): a project the real
-  pipeline completed from that transcript (Apertium, Kokoro). Tests copy it before changing it.
+- `transcript`: the call's reference transcript as WebVTT; `finished` (session): a project the real
+  pipeline completed from that transcript with the suite's shared `engines` (Apertium, Kokoro).
+  Tests copy it (`finished_copy`) before changing it.
 Remaining wait bounds go through `suite_timeouts.scaled_ms` (DUBSTUDIO_TEST_TIME_SCALE).
 """
 
@@ -97,14 +97,6 @@ def transcript(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("vtt") / "call.vtt"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
-
-
-@pytest.fixture(scope="session")
-def engines():
-    """One engine set for the GUI tests that run the pipeline, so Kokoro loads once per session."""
-    from dubstudio.engines.factory import Engines
-
-    return Engines(Settings(device="cpu"))
 
 
 @pytest.fixture(scope="session")
