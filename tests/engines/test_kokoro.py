@@ -59,6 +59,7 @@ def test_long_text_is_chunked_within_the_model_limit(kokoro):
     assert all(0 < len(chunk) <= MAX_TOKENS for chunk in chunks)
 
 
+@pytest.mark.slow  # the session loads before the language is checked
 def test_unsupported_language_is_a_user_error(kokoro):
     voice = kokoro.voices()[0]
     with pytest.raises(UnsupportedLanguageError):

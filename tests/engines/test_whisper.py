@@ -53,6 +53,7 @@ def jfk_alone(transcriber: FasterWhisperTranscriber, jfk: np.ndarray):
     return transcriber.transcribe(jfk, language="en")
 
 
+@pytest.mark.slow
 def test_engine_implements_the_protocol(transcriber: FasterWhisperTranscriber) -> None:
     assert isinstance(transcriber, Transcriber)
     assert transcriber.compute_type == "int8"  # CPU here; CUDA would pick float16
@@ -101,6 +102,7 @@ def test_cancel_stops_between_chunks(transcriber: FasterWhisperTranscriber, long
     assert max(seen) < 0.7  # stopped well before the end of the media
 
 
+@pytest.mark.slow
 def test_bad_audio_is_a_user_error(transcriber: FasterWhisperTranscriber) -> None:
     with pytest.raises(MediaError):
         transcriber.transcribe(np.zeros((2, 100), dtype=np.float32))

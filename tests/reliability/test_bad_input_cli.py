@@ -69,6 +69,7 @@ def test_truncated_mp4_without_its_index(tmp_path: Path, speech_video: Path) -> 
     assert_user_error(result, names=media, says="truncated or corrupt", fix="get the file again")
 
 
+@pytest.mark.slow
 def test_truncated_faststart_mp4(tmp_path: Path, transcript: Path) -> None:
     """Index first, media data cut in half: it probes fine, and decoding must notice what is missing."""
     whole = speech_mp4(tmp_path / "whole.mp4", faststart=True)
@@ -112,10 +113,12 @@ def audio_only_dub(tmp_path_factory: pytest.TempPathFactory, speech_audio: Path)
     return out
 
 
+@pytest.mark.slow
 def test_audio_only_input_is_dubbed_without_a_video(audio_only_dub: Path) -> None:
     _check_dubbed(audio_only_dub, 8.0, video=False)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "build"), [("7.1.wav", eight_channel), ("192k.wav", high_rate)])
 def test_many_channels_and_high_rates_work(tmp_path: Path, transcript: Path, name: str, build) -> None:
     media = build(tmp_path / name)
@@ -341,6 +344,7 @@ sys.exit(run_command(lambda _args: pipeline.export(folder), None))
 """
 
 
+@pytest.mark.slow
 def test_export_on_a_full_disk_says_which_file_and_what_to_do(tmp_path: Path, audio_only_dub: Path) -> None:
     """A file-size limit is the unprivileged way to make writes fail like on a full disk (mounting a
     tiny file system needs root, and /dev/full cannot stand in for files that are renamed into
@@ -363,6 +367,7 @@ def test_export_on_a_full_disk_says_which_file_and_what_to_do(tmp_path: Path, au
     load_project(project)
 
 
+@pytest.mark.slow
 def test_a_hostile_project_name_cannot_write_outside_the_folder(
     tmp_path: Path, audio_only_dub: Path, speech_video: Path
 ) -> None:
