@@ -12,13 +12,13 @@
 from __future__ import annotations
 
 import ast
-import ipaddress
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import dubstudio_test_guard as guard
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dubstudio"
@@ -124,58 +124,20 @@ def test_no_pickle_eval_or_shell_in_dubstudio() -> None:
 # network tripwire
 
 
-def _is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-class NetworkTripwire:
-    """Records (and refuses) every attempt to reach a non-loopback host from this process.
-
-    Not a mock of a component: nothing is simulated, an outgoing connection is just refused and
-    remembered, so the test fails even when the code under test swallows the error.
-    """
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.attempts: list[str] = []
-        original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
-        original_getaddrinfo = socket.getaddrinfo
-
-        def check(address) -> None:
-            if isinstance(address, tuple) and not _is_loopback(str(address[0])):
-                self.attempts.append(f"connect {address}")
-                raise ConnectionRefusedError(f"network tripwire: connection to {address}")
-
-        def connect(sock, address):
-            check(address)
-            return original_connect(sock, address)
-
-        def connect_ex(sock, address):
-            check(address)
-            return original_connect_ex(sock, address)
-
-        def getaddrinfo(host, *args, **kwargs):
-            if host is not None and not _is_loopback(host.decode() if isinstance(host, bytes) else str(host)):
-                self.attempts.append(f"lookup {host}")
-                raise socket.gaierror(f"network tripwire: name lookup of {host}")
-            return original_getaddrinfo(host, *args, **kwargs)
-
-        monkeypatch.setattr(socket.socket, "connect", connect)
-        monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-
-
-def test_the_tripwire_catches_a_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    tripwire = NetworkTripwire(monkeypatch)
-    with pytest.raises(OSError):
-        socket.create_connection(("192.0.2.1", 443), timeout=1)
-    with pytest.raises(OSError):
+def test_the_guard_refuses_and_records_a_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's guard in this process: nothing is simulated, an outgoing connection or lookup is
+    refused and recorded, so a test fails even when the code under test swallows the error."""
+    log = tmp_path / "guard.log"
+    monkeypatch.setenv(guard.LOG_VARIABLE, str(log))  # this test's own record, checked here
+    with socket.socket() as sock, pytest.raises(OSError, match="test network guard"):
+        sock.connect(("192.0.2.1", 443))
+    with pytest.raises(OSError, match="test network guard"):
         socket.create_connection(("huggingface.co", 443), timeout=1)
-    assert len(tripwire.attempts) == 2
+    assert [event[:2] for event in guard.read_log(log)] == [
+        ["network", "connect 192.0.2.1:443"],
+        ["network", "lookup huggingface.co"],
+    ]
+    assert guard.is_loopback("127.0.0.1") and guard.is_loopback("::1") and guard.is_loopback("localhost")
 
 
 def test_the_suite_guard_refuses_and_reports_a_childs_connection(tmp_path: Path) -> None:
@@ -191,11 +153,11 @@ def test_the_suite_guard_refuses_and_reports_a_childs_connection(tmp_path: Path)
     )
     result = subprocess.run(
         [sys.executable, "-c", child],
-        env={**os.environ, "DUBSTUDIO_TEST_GUARD_LOG": str(log)},
+        env={**os.environ, guard.LOG_VARIABLE: str(log)},
         capture_output=True,
         text=True,
         check=True,
     )
     assert "refused: " in result.stdout and "test network guard" in result.stdout
-    assert log.read_text(encoding="utf-8").split("\t")[:2] == ["network", "lookup huggingface.co\n"]
+    assert [event[:2] for event in guard.read_log(log)] == [["network", "lookup huggingface.co"]]
     assert not {name for name in os.environ if name in OFFLINE_VARIABLES}
