@@ -21,7 +21,9 @@ run: setup
 		echo "Open them later with: $(PY) -m dubstudio open $(SAMPLE_OUT)"; \
 	fi
 
+# The suite runs offline: the download cache it installs models from is completed here first.
 test: setup
+	$(PY) tests/support/prefetch_wheels.py
 	$(VENV)/bin/pytest
 
 setup: system venv models

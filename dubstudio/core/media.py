@@ -10,6 +10,14 @@ The source media is decoded once per project into two WAV files in ``audio/``:
   16-bit keeps 96 dB of range, more than any lossy source holds, at half the size of float.
 
 Both are reused while the source file's size and modification time are unchanged.
+
+The media timeline starts at the file's start time. Audio that starts later than the video (a
+leading offset) is padded with silence up to its first timestamp, and gaps in its timestamps are
+filled, so a time in the WAVs is the same time in the video. The media duration is the longer of the
+container's and the audio's own end (read from the last audio packets): containers get it wrong in
+the wild (an AVI whose AC-3 stream states no duration, a muxer that stops counting at the video's
+end), and cues must be allowed to reach the end of the speech. A disagreement is recorded in
+`MediaInfo.container_duration` and reported as a warning (`duration_note`), never an error.
 """
 
 from __future__ import annotations
@@ -44,9 +52,15 @@ SOURCE_WAV = "mix.wav"
 #: Remembers which source (path, size, mtime) the extracted WAVs came from.
 SOURCE_STAMP = "source.json"
 #: Bump when the extraction settings change so old extractions are redone.
-EXTRACTION_VERSION = 1
+EXTRACTION_VERSION = 2
 #: Extracted audio shorter than the container's audio duration by more than this is truncated.
 TRUNCATION_TOLERANCE_S = 1.0
+#: The audio's end is read from its packets in this last stretch of the container's duration.
+AUDIO_END_SCAN_S = 20.0
+#: A container duration further than this from the audio's end is worth a warning.
+DURATION_MISMATCH_S = 0.5
+#: Pads a leading audio offset with silence and fills timestamp gaps: WAV time = media time.
+_TIMELINE_FILTER = "aresample=async=1:first_pts=0"
 
 PROBE_TIMEOUT_S = 120
 Reporter = Callable[[float, str], None]
@@ -143,7 +157,10 @@ def _probe(path: Path) -> _ProbeResult:
         )
     first_audio = audio[0]
     stream_durations = [d for d in (_float(s.get("duration")) for s in streams) if d]
-    duration = _float(report["format"].get("duration")) or max(stream_durations, default=0.0)
+    container = _float(report["format"].get("duration")) or max(stream_durations, default=0.0)
+    start = _float(report["format"].get("start_time")) or 0.0
+    audio_end = _audio_end(path, start, container)
+    duration = round(max(container, audio_end or 0.0), 3)
     if duration <= 0:
         raise MediaError("the file reports no duration; it is probably truncated or corrupt", path=path,
                          fix=_FIX_REPLACE)
@@ -162,8 +179,53 @@ def _probe(path: Path) -> _ProbeResult:
         fps=_fps(first_video) if video else 0.0,
         size_bytes=stat.st_size,
         mtime=stat.st_mtime,
+        container_duration=round(container, 3),
     )
-    return _ProbeResult(info, _float(first_audio.get("duration")))
+    return _ProbeResult(info, _float(first_audio.get("duration")) or None)
+
+
+def _audio_end(path: Path, start: float, container: float) -> float | None:
+    """Where the first audio stream's last packet ends, in seconds from the file's start time.
+
+    Only the packets of the last `AUDIO_END_SCAN_S` of the container's duration are read (all of
+    them when the container states none); None when ffprobe reports no packet times.
+    """
+    command = [
+        _tool("ffprobe"), "-v", "error", "-select_streams", "a:0",
+        "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0",
+    ]
+    if container > AUDIO_END_SCAN_S:
+        command += ["-read_intervals", f"{container - AUDIO_END_SCAN_S:.3f}%"]
+    try:
+        result = subprocess.run(
+            [*command, "--", str(path)], capture_output=True, text=True, timeout=PROBE_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    end = None
+    for line in result.stdout.splitlines():
+        pts, _, length = line.partition(",")
+        at = _float(pts)
+        if at is not None:
+            finish = at + (_float(length.split(",")[0]) or 0.0)
+            end = finish if end is None else max(end, finish)
+    return end - start if end is not None else None
+
+
+def duration_note(info: MediaInfo) -> str:
+    """A warning when the container's duration is missing or disagrees with the audio's, else ""."""
+    declared = info.container_duration
+    if declared <= 0:
+        return (
+            f"the file states no duration; its audio lasts {info.duration:.2f} s, which is used as the "
+            "media's length"
+        )
+    if abs(info.duration - declared) > DURATION_MISMATCH_S:
+        return (
+            f"the file says it lasts {declared:.2f} s but its audio runs to {info.duration:.2f} s; cues and "
+            "the dub are timed to the audio's end"
+        )
+    return ""
 
 
 def probe(path: str | Path) -> MediaInfo:
@@ -201,7 +263,7 @@ def extract_audio(
     with atomic_path(target) as temporary:
         command = [
             _tool("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-            "-i", str(source), "-map", "0:a:0", "-vn", "-sn", "-dn",
+            "-i", str(source), "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", _TIMELINE_FILTER,
             "-ac", str(out_channels), "-ar", str(out_rate), "-c:a", "pcm_s16le",
             "-rf64", "auto", "-f", "wav", "-progress", "pipe:1", "-nostats", str(temporary),
         ]  # fmt: skip

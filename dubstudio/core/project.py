@@ -242,6 +242,9 @@ class MediaInfo:
     fps: float = 0.0
     size_bytes: int = 0
     mtime: float = 0.0
+    #: what the container itself states (0 when it states nothing); `duration` is the longer of this
+    #: and the audio's own end (core.media)
+    container_duration: float = 0.0
 
 
 @dataclass

@@ -97,7 +97,9 @@ def mux_video(project: Project, mix_wav: Path, target_srt: Path | None, out_dir:
     output = out_dir / f"{safe_file_stem(project.name)}.dubbed.{container}"
     target_tag = container_tag(project.target_language)
     source_tag = container_tag(project.source_language)
-    inputs = ["-i", media.path, "-i", str(mix_wav)]
+    # +genpts: MPEG program streams (.mpg, .vob) leave some packets without a timestamp, which
+    # Matroska refuses ("Can't write packet with unknown timestamp")
+    inputs = ["-fflags", "+genpts", "-i", media.path, "-i", str(mix_wav)]
     maps = ["-map", "0:v:0", "-map", "1:a:0", "-map", "0:a:0"]
     subtitle_options: list[str] = []
     if target_srt is not None:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from dubstudio.core.errors import MediaError
-from dubstudio.core.media import ensure_project_audio, probe
+from dubstudio.core.media import duration_note, ensure_project_audio, probe
 from dubstudio.core.progress import (
     CancelToken,
     ProgressCallback,
@@ -166,6 +166,7 @@ class Pipeline:
         """
         media = probe(media_path)
         media.path = str(Path(media_path).resolve())
+        note = duration_note(media)
         project = Project(
             name=Path(media_path).stem,
             source_language=source_language or "",
@@ -174,6 +175,8 @@ class Pipeline:
             media=media,
             settings=settings or Settings(),
         )
+        if note:
+            project.diagnostics.issues.append(ValidationIssue("", "media_duration", note, stage="media"))
         if subtitles is not None:
             imported = import_subtitles(subtitles)
             speakers = imported.speakers or [Speaker(id="S1")]
@@ -276,7 +279,8 @@ class Pipeline:
     # -----------------------------------------------------------------------------------------
     # planning
 
-    def _stage_key(self, stage: str) -> str:
+    def _stage_key(self, stage: str, cue_inputs: dict[str, str] | None = None) -> str:
+        """The stage's input key; `cue_inputs` replaces the cues' own inputs of a per-cue stage."""
         project = self.project
         settings = project.settings
         if stage == "transcription":
@@ -295,7 +299,8 @@ class Pipeline:
             )
         if stage in PER_CUE_STAGES:
             languages = [project.source_language, project.display_subtitle_language, project.target_language]
-            return input_hash(stage, languages, _stage_settings(settings, stage), self._cue_inputs(stage))
+            cues = self._cue_inputs(stage) if cue_inputs is None else cue_inputs
+            return input_hash(stage, languages, _stage_settings(settings, stage), cues)
         return input_hash(stage, to_dict(project.segments))
 
     def _cue_inputs(self, stage: str) -> dict[str, str]:
@@ -338,6 +343,8 @@ class Pipeline:
             previous = (self.cache.load(stage, last_key) or {}).get("inputs")
             current = self._cue_inputs(stage)
             if previous is not None:
+                if self._stage_key(stage, previous) != last_key:
+                    return _Work("full")  # the languages or settings every cue depends on changed
                 changed = {i for i, h in current.items() if previous.get(i) != h}
                 return _Work("partial", stale | changed)
             if stale:
@@ -465,7 +472,12 @@ class Pipeline:
     def _segment(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
         from dubstudio.stages.segmentation import segment_cues
 
-        self.project.segments = segment_cues(copy.deepcopy(self.project.segments), self.project.settings)
+        media = self.project.media
+        self.project.segments = segment_cues(
+            copy.deepcopy(self.project.segments),
+            self.project.settings,
+            media_end=media.duration if media and media.duration > 0 else None,
+        )
 
     def _translate(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
         from dubstudio.models.paths import language_data_dir

@@ -281,11 +281,15 @@ def _merge_sources(sources: list[Segment], new_id: str) -> dict:
     }
 
 
-def segment_cues(segments: Sequence[Segment], settings: Settings) -> list[Segment]:
+def segment_cues(
+    segments: Sequence[Segment], settings: Settings, media_end: float | None = None
+) -> list[Segment]:
     """Cut `segments` into subtitle cues (see the module doc); the input is not modified.
 
     A segment that comes out as exactly one cue with its own words keeps its id (and every other
     field); other cues get "<source id>.<n>", numbered per source segment of their first word.
+    With `media_end` (the media's real duration) no cue is lengthened past it, and an imported cue
+    running past it is cut back to it: a cue never ends after the last word nor after the media.
     """
     ordered = sorted(segments, key=lambda s: (s.start, s.end))
     kept: set[int] = {i for i, s in enumerate(ordered) if not s.words and not _needs_cutting(s, settings)}
@@ -299,6 +303,8 @@ def segment_cues(segments: Sequence[Segment], settings: Settings) -> list[Segmen
     for block in blocks:
         later = [t for t in starts if t > block[-1].end]
         limit = min(later) if later else block[-1].end + settings.max_cue_duration
+        if media_end is not None:
+            limit = max(min(limit, media_end), block[-1].end)
         cutter = _Cutter(block, limit, settings)
         for first, stop in cutter.cut():
             tokens = block[first:stop]
@@ -326,7 +332,17 @@ def segment_cues(segments: Sequence[Segment], settings: Settings) -> list[Segmen
                 )
             )
     cues.sort(key=lambda s: (s.start, s.end))
+    if media_end is not None:
+        cues = [_within(cue, media_end) for cue in cues]
     return _without_overlaps(cues)
+
+
+def _within(cue: Segment, media_end: float) -> Segment:
+    """`cue` ending no later than the media (or its last word, which stage 2 never moves)."""
+    latest = max(media_end, cue.words[-1].end if cue.words else 0.0)
+    if cue.end <= latest:
+        return cue
+    return dataclasses.replace(cue, start=min(cue.start, latest), end=latest)
 
 
 def _without_overlaps(cues: list[Segment]) -> list[Segment]:

@@ -10,11 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from media_corpus import CORPUS, JFK, CorpusFile, build, ffprobe
 
 from dubstudio.core.errors import Cancelled, MediaError
 from dubstudio.core.media import (
     RECOGNITION_WAV,
     SOURCE_WAV,
+    duration_note,
     ensure_project_audio,
     extract_audio,
     load_wav,
@@ -214,3 +216,53 @@ def test_load_wav_errors(tmp_path: Path) -> None:
     (tmp_path / "bad.wav").write_bytes(os.urandom(100))
     with pytest.raises(MediaError, match="cannot be read"):
         load_wav(tmp_path / "bad.wav")
+
+
+# ---- real-world containers (tests/support/media_corpus.py) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[CorpusFile, Path]]:
+    folder = tmp_path_factory.mktemp("corpus")
+    return {entry.name: (entry, build(folder, entry)) for entry in CORPUS}
+
+
+@pytest.mark.parametrize("name", [entry.name for entry in CORPUS])
+def test_the_media_duration_reaches_the_end_of_the_audio(corpus, name: str) -> None:
+    entry, path = corpus[name]
+    info = probe(path)
+    assert info.duration >= entry.audio_end - 0.08, (info.duration, entry.audio_end)
+    assert info.duration == pytest.approx(max(entry.audio_end, info.container_duration), abs=0.1)
+
+
+def test_a_container_shorter_than_its_audio_is_noted_not_refused(corpus) -> None:
+    _entry, path = corpus["avi-ac3-audio-past-container.avi"]
+    stated = ffprobe(path)
+    assert float(stated["format"]["duration"]) == pytest.approx(8.0)
+    assert [float(s.get("duration", 0)) for s in stated["streams"] if s["codec_type"] == "audio"] == [0.0]
+    info = probe(path)
+    assert info.container_duration == pytest.approx(8.0) and info.duration == pytest.approx(11.0, abs=0.1)
+    note = duration_note(info)
+    assert "8.00 s" in note and f"{info.duration:.2f} s" in note
+
+
+def test_a_file_stating_no_duration_at_all_is_timed_by_its_audio(corpus) -> None:
+    _entry, path = corpus["streamed-without-durations.mkv"]
+    assert "duration" not in ffprobe(path)["format"]
+    info = probe(path)
+    assert info.container_duration == 0.0 and info.duration == pytest.approx(11.0, abs=0.1)
+    assert "states no duration" in duration_note(info)
+    assert duration_note(probe(corpus["opus.mkv"][1])) == ""
+
+
+def test_a_leading_audio_offset_is_kept_in_the_extracted_audio(corpus, tmp_path: Path) -> None:
+    """The audio starts 1.5 s into the video: the WAVs start with 1.5 s of silence, so a time in
+    them is the same time in the video (dropping the offset put every cue 1.5 s early)."""
+    entry, path = corpus["leading-audio-offset.mp4"]
+    extract_audio(path, tmp_path / "rec.wav")
+    audio, rate = load_wav(tmp_path / "rec.wav")
+    reference, _ = load_wav(JFK)
+    assert len(audio) / rate == pytest.approx(entry.audio_end, abs=0.05)
+    lag = int(np.argmax(np.correlate(audio[: 4 * rate], reference[: 2 * rate], mode="valid")))
+    assert lag / rate == pytest.approx(entry.speech_offset, abs=0.03)
+    assert not np.any(np.abs(audio[: int(1.4 * rate)]) > 0.01)

@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from tiny_argos import build_package  # tests/engines is on sys.path (pytest prepend import mode)
+from tiny_argos import TRAINING_TEXT, build_package  # tests/engines is on sys.path (prepend mode)
 
 CHILD = textwrap.dedent(
     """
@@ -28,8 +28,12 @@ CHILD = textwrap.dedent(
 
     argos = ArgosTranslator()
     result = {"protocol": isinstance(argos, Translator), "pairs": sorted(map(list, argos.pairs()))}
-    result["direct"] = argos.translate(["Vienen a por ti, Barbara. La radio dice que no.", ""], "es", "en")
-    result["pivot"] = argos.translate(["La radio dice que todo el país tiene problemas."], "es", "de")
+    cues = ["Vienen a por ti, Barbara. La radio dice que no.", ""]
+    result["direct"] = argos.translate(cues, "es", "en")
+    result["direct_again"] = argos.translate(cues, "es", "en")
+    sentence = "La radio dice que todo el país tiene problemas."
+    result["pivot"] = argos.translate([sentence], "es", "de")
+    result["composed"] = argos.translate(argos.translate([sentence], "es", "en"), "en", "de")
     previous, text = "La radio dice que no.", "Vienen a por ti, Barbara."
     result["context"] = {
         "alone": argos.translate([text], "es", "en")[0],
@@ -85,12 +89,24 @@ def test_pairs_come_from_installed_packages_and_the_pivot_graph(argos_run):
     assert argos_run["pairs"] == [["en", "de"], ["es", "de"], ["es", "en"]]
 
 
+def _is_detokenized_text(text: str) -> bool:
+    """Words of the packages' own vocabulary (trained on TRAINING_TEXT), with no SentencePiece marks."""
+    alphabet = set(TRAINING_TEXT) | {" "}
+    markers = ("▁", "<unk>", "<s>", "</s>", "ZZG")
+    return bool(text.strip()) and set(text) <= alphabet and not any(m in text for m in markers)
+
+
 def test_translates_through_the_real_code_path(argos_run):
+    """The weights are random, so the words are gibberish; what is checked is what argostranslate and
+    CTranslate2 must get right: decoded, detokenized text of the target vocabulary, deterministic,
+    an empty cue left empty, and a pivot that is exactly the two real translations in a row."""
     direct, empty = argos_run["direct"]
-    assert isinstance(direct, str) and direct.strip()
+    assert _is_detokenized_text(direct), direct
+    assert argos_run["direct_again"] == argos_run["direct"]
     assert empty == ""
     (pivot,) = argos_run["pivot"]
-    assert isinstance(pivot, str)
+    assert _is_detokenized_text(pivot), pivot
+    assert argos_run["composed"] == [pivot]
 
 
 def test_the_sentence_before_is_real_context(argos_run):
@@ -117,6 +133,7 @@ def test_argos_is_preferred_when_it_has_the_pair(argos_run):
 def test_stage_three_with_two_languages_on_argos(argos_run):
     stage = argos_run["stage"]
     assert stage["tts_language"] == "de"
-    assert isinstance(stage["translated_text"], str) and isinstance(stage["tts_text"], str)
+    assert _is_detokenized_text(stage["translated_text"]) and _is_detokenized_text(stage["tts_text"])
+    assert stage["translated_text"] != stage["tts_text"]  # English subtitles, German dub
     # a random model cannot copy the glossary placeholder: the cue must be flagged, not silently wrong
     assert "glossary_miss" in stage["codes"]

@@ -17,7 +17,13 @@ from dubstudio.engines.campplus import CamPlusEmbedder
 from dubstudio.engines.diarization import PyannoteDiarizer
 from dubstudio.models.paths import model_dir
 
-MAX_DER = 0.15
+#: DER (collar 0.25 s) on the call: measured 0.0132 (the call once) and 0.0129 (twice, in 30 s windows);
+#: the ceiling allows CPU differences but not a regression (the old 0.15 allowed eleven times that).
+MAX_DER = 0.035
+#: CAM++ cosines on the call's turns (unit vectors): same caller measured 0.70 and 0.90, different
+#: callers 0.32 to 0.48
+MIN_SAME_SPEAKER_COSINE = 0.6
+MAX_OTHER_SPEAKER_COSINE = 0.58
 RATE = 16_000
 
 
@@ -46,11 +52,6 @@ def call(pyannote_sample: dict[str, Path]) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def diarizer() -> PyannoteDiarizer:
-    return PyannoteDiarizer(device="cpu")
-
-
-@pytest.fixture(scope="module")
 def diarized(diarizer: PyannoteDiarizer, call: np.ndarray) -> Diarization:
     return diarizer.diarize(call)
 
@@ -64,14 +65,19 @@ def test_campplus_tells_the_two_callers_apart(call: np.ndarray) -> None:
 
     diane_a, diane_b = clip(10.6, 14.4), clip(18.2, 21.4)  # times from sample.rttm
     sheila_a, sheila_b = clip(14.6, 17.9), clip(21.9, 28.4)
+    for vector in (diane_a, diane_b, sheila_a, sheila_b):
+        assert vector.shape == (192,) and np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-4)
     same = min(diane_a @ diane_b, sheila_a @ sheila_b)
     different = max(diane_a @ sheila_a, diane_a @ sheila_b, diane_b @ sheila_a, diane_b @ sheila_b)
+    print(f"CAM++ cosine: same caller {same:.3f}, different callers {different:.3f}")
+    assert same >= MIN_SAME_SPEAKER_COSINE and different <= MAX_OTHER_SPEAKER_COSINE, (same, different)
     assert same > different + 0.2, (same, different)
 
 
 @pytest.mark.slow
 def test_der_on_the_sample_call(diarized: Diarization, pyannote_sample: dict[str, Path]) -> None:
     der = DiarizationErrorRate(collar=0.25)(reference(pyannote_sample["rttm"]), hypothesis(diarized))
+    print(f"DER on the call {der:.4f}")
     assert der <= MAX_DER, der
     assert sorted(diarized.embeddings) == sorted({t.speaker for t in diarized.turns})
     assert len(diarized.embeddings) == 2
@@ -96,9 +102,11 @@ def test_labels_stay_consistent_across_chunks(
     der = DiarizationErrorRate(collar=0.25)(
         reference(pyannote_sample["rttm"], shift=len(call) / RATE, repeats=2), hypothesis(result)
     )
+    print(f"DER on the call twice, 30 s windows {der:.4f}")
     assert der <= MAX_DER, der
 
 
+@pytest.mark.slow  # the diarizer loads CAM++ before it looks for the pipeline
 def test_missing_official_pipeline_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(ModelMissingError):
         PyannoteDiarizer(device="cpu", pipeline_path=tmp_path / "no-such-pipeline")

@@ -20,17 +20,16 @@ SENTENCE = "Mañana revisaremos juntos el presupuesto y decidiremos los próximo
 
 
 @pytest.fixture(scope="module")
-def kokoro() -> KokoroSynthesizer:
-    engine = KokoroSynthesizer()
-    engine._load()  # derives (or reuses) the rewritten float model
-    return engine
+def loaded(kokoro) -> KokoroSynthesizer:
+    kokoro._load()  # derives (or reuses) the rewritten float model
+    return kokoro
 
 
 @pytest.fixture(scope="module")
-def plain(kokoro, tmp_path_factory):
+def plain(loaded, tmp_path_factory):
     """The float model before the graph rewrites."""
     path = tmp_path_factory.mktemp("kokoro") / "plain.onnx"
-    dequantize_model(kokoro.folder / INT8_MODEL, path, expose=[DURATIONS_TENSOR])
+    dequantize_model(loaded.folder / INT8_MODEL, path, expose=[DURATIONS_TENSOR])
     return path
 
 
@@ -53,7 +52,8 @@ def _log_mel(audio: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_the_rewritten_vocoder_says_the_same_thing(kokoro, plain):
+def test_the_rewritten_vocoder_says_the_same_thing(loaded, plain):
+    kokoro = loaded
     ops = Counter(node.op_type for node in onnx.load(str(kokoro.model_path)).graph.node)
     assert "STFT" not in ops and ops["InstanceNormalization"] == 68
     assert ops["Pow"] < Counter(node.op_type for node in onnx.load(str(plain)).graph.node)["Pow"]

@@ -8,13 +8,12 @@ import pytest
 
 from dubstudio.core.project import Speaker, TimeSpan
 from dubstudio.engines.espeak import EspeakSynthesizer
-from dubstudio.engines.kokoro import KokoroSynthesizer
 from dubstudio.engines.voices import build_catalog
 
 
 @pytest.fixture(scope="module")
-def engines(counting_synthesizer):
-    return counting_synthesizer(KokoroSynthesizer()), counting_synthesizer(EspeakSynthesizer())
+def engines(counting_synthesizer, kokoro):
+    return counting_synthesizer(kokoro), counting_synthesizer(EspeakSynthesizer())
 
 
 @pytest.fixture(scope="module")
@@ -51,22 +50,39 @@ def test_catalog_filters_by_language_without_measuring(engines, tmp_path):
     assert kokoro.calls + espeak.calls == calls
 
 
+@pytest.mark.slow
 def test_embedder_fills_voice_embeddings(engines, tmp_path):
-    """A speaker embedder (here: a tiny spectral-centroid feature) is applied to each voice's take."""
+    """A speaker embedder (here: a tiny spectral-centroid feature) is applied to each voice's own
+    measured take, its values stored per voice and cached under the embedder's name."""
     import numpy as np
 
     kokoro, _ = engines
+    takes: list[tuple[int, float]] = []
 
     def centroid(audio, rate):
         spectrum = np.abs(np.fft.rfft(audio))
         frequencies = np.fft.rfftfreq(len(audio), 1 / rate)
         value = float((spectrum * frequencies).sum() / spectrum.sum())
+        takes.append((rate, len(audio) / rate))
         return [value / 4000.0, 1.0]
 
+    cache = tmp_path / "c.json"
     catalog = build_catalog(
-        [kokoro], language="es", embedder=centroid, embedder_name="centroid", cache_path=tmp_path / "c.json"
+        [kokoro], language="es", embedder=centroid, embedder_name="centroid", cache_path=cache
     )
-    assert all(len(v.embedding) == 2 for v in catalog)
+    assert len(takes) == len(catalog) == 5  # one take per voice, each a sentence of real speech
+    assert all(rate == 24_000 and 1.0 < seconds < 8.0 for rate, seconds in takes)
+    values = {v.name: v.embedding for v in catalog}
+    assert all(embedding[1] == 1.0 and 0.1 < embedding[0] < 0.8 for embedding in values.values()), values
+    assert len({round(e[0], 4) for e in values.values()}) == 5  # five voices, five different spectra
+    stored = json.loads(cache.read_text())[f"kokoro@{kokoro.version}"]
+    assert {v.id: stored[v.id]["embeddings"]["centroid"] for v in catalog} == {
+        v.id: v.embedding for v in catalog
+    }
+    again = build_catalog(
+        [kokoro], language="es", embedder=centroid, embedder_name="centroid", cache_path=cache
+    )
+    assert len(takes) == 5 and [v.embedding for v in again] == [v.embedding for v in catalog]
 
 
 def test_cloning_engines_add_one_voice_per_speaker(tmp_path):

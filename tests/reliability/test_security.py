@@ -3,19 +3,22 @@
 1. A scan of dubstudio/'s syntax trees for the ways data becomes code or a shell command: pickle
    and friends, `eval`/`exec`, `shell=True`, `os.system`/`os.popen`, `torch.load` without
    `weights_only=True`, `numpy.load(allow_pickle=True)`, `yaml.load`/`yaml.unsafe_load`.
-2. A real pipeline run (recognition, diarization, translation, synthesis, export) with a network
-   tripwire: any connection to a non-loopback address, or any name lookup other than localhost,
-   fails the test. HF_HUB_OFFLINE and its relatives are removed from the environment first, so
-   the run proves the code itself never asks a model hub for anything.
+2. A network tripwire: any connection to a non-loopback address, or any name lookup other than
+   localhost, is refused and recorded. The suite runs every test under the same guard, in its own
+   process and in every child (tests/support/guard/), with HF_HUB_OFFLINE and its relatives
+   removed: the real pipeline runs all over the suite prove the code never asks a model hub.
 """
 
 from __future__ import annotations
 
 import ast
-import ipaddress
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
+import dubstudio_test_guard as guard
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dubstudio"
@@ -121,78 +124,40 @@ def test_no_pickle_eval_or_shell_in_dubstudio() -> None:
 # network tripwire
 
 
-def _is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
-class NetworkTripwire:
-    """Records (and refuses) every attempt to reach a non-loopback host from this process.
-
-    Not a mock of a component: nothing is simulated, an outgoing connection is just refused and
-    remembered, so the test fails even when the code under test swallows the error.
-    """
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.attempts: list[str] = []
-        original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
-        original_getaddrinfo = socket.getaddrinfo
-
-        def check(address) -> None:
-            if isinstance(address, tuple) and not _is_loopback(str(address[0])):
-                self.attempts.append(f"connect {address}")
-                raise ConnectionRefusedError(f"network tripwire: connection to {address}")
-
-        def connect(sock, address):
-            check(address)
-            return original_connect(sock, address)
-
-        def connect_ex(sock, address):
-            check(address)
-            return original_connect_ex(sock, address)
-
-        def getaddrinfo(host, *args, **kwargs):
-            if host is not None and not _is_loopback(host.decode() if isinstance(host, bytes) else str(host)):
-                self.attempts.append(f"lookup {host}")
-                raise socket.gaierror(f"network tripwire: name lookup of {host}")
-            return original_getaddrinfo(host, *args, **kwargs)
-
-        monkeypatch.setattr(socket.socket, "connect", connect)
-        monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-
-
-def test_the_tripwire_catches_a_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    tripwire = NetworkTripwire(monkeypatch)
-    with pytest.raises(OSError):
-        socket.create_connection(("192.0.2.1", 443), timeout=1)
-    with pytest.raises(OSError):
+def test_the_guard_refuses_and_records_a_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's guard in this process: nothing is simulated, an outgoing connection or lookup is
+    refused and recorded, so a test fails even when the code under test swallows the error."""
+    log = tmp_path / "guard.log"
+    monkeypatch.setenv(guard.LOG_VARIABLE, str(log))  # this test's own record, checked here
+    with socket.socket() as sock, pytest.raises(OSError, match="test network guard"):
+        sock.connect(("192.0.2.1", 443))
+    with pytest.raises(OSError, match="test network guard"):
         socket.create_connection(("huggingface.co", 443), timeout=1)
-    assert len(tripwire.attempts) == 2
+    assert [event[:2] for event in guard.read_log(log)] == [
+        ["network", "connect 192.0.2.1:443"],
+        ["network", "lookup huggingface.co"],
+    ]
+    assert guard.is_loopback("127.0.0.1") and guard.is_loopback("::1") and guard.is_loopback("localhost")
 
 
-@pytest.mark.slow
-def test_a_real_pipeline_run_never_touches_the_network(
-    tmp_path: Path, speech_video: Path, installed_models: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for variable in OFFLINE_VARIABLES:
-        monkeypatch.delenv(variable, raising=False)
-    tripwire = NetworkTripwire(monkeypatch)
-    from dubstudio.core.project import Settings
-    from dubstudio.pipeline.orchestrator import Pipeline
-
-    pipeline = Pipeline.create(
-        speech_video, tmp_path / "project", source_language=None, target_language="es", settings=Settings()
+def test_the_suite_guard_refuses_and_reports_a_childs_connection(tmp_path: Path) -> None:
+    """Every test runs under the suite's network guard (tests/support/guard/), the `dubstudio`
+    children included, with HF_HUB_OFFLINE and its relatives removed: the real pipeline runs of the
+    suite (CLI, editor, kill and corpus tests) are what proves a run never goes online. This checks
+    that the guard itself works in a child process: the attempt fails and is reported."""
+    log = tmp_path / "guard.log"
+    child = (
+        "import socket\n"
+        "try:\n    socket.create_connection(('huggingface.co', 443), timeout=2)\n"
+        "except OSError as error:\n    print('refused:', error)\n"
     )
-    project = pipeline.run()
-    exported = pipeline.export()
-    assert tripwire.attempts == []
-    assert project.source_language == "en" and project.segments
-    assert all(s.clip is not None for s in project.segments if s.tts_text.strip())
-    assert exported.files["dub.wav"].is_file()
-    names = project.diagnostics.engines
-    assert {"transcription", "diarization", "translation", "synthesis"} <= set(names), names
+    result = subprocess.run(
+        [sys.executable, "-c", child],
+        env={**os.environ, guard.LOG_VARIABLE: str(log)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "refused: " in result.stdout and "test network guard" in result.stdout
+    assert [event[:2] for event in guard.read_log(log)] == [["network", "lookup huggingface.co"]]
+    assert not {name for name in os.environ if name in OFFLINE_VARIABLES}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -191,3 +192,32 @@ def test_every_case_keeps_the_words(inputs, limits):
     cues = segment_cues(inputs, limits)
     assert_contract(inputs, cues)
     assert_readable(cues, limits)
+
+
+def test_no_cue_is_lengthened_past_the_media_end():
+    """The real case: an 11.26 s file whose last word starts at 11.04 s. The minimum display time
+    (1 s) ended the last cue at 12.04 s, after the media, and failed the dub: it ends with the media."""
+    first = Segment("a", 8.0, 10.2, "A", "We leave at dawn.", words_over("We leave at dawn.", 8.0, 10.2))
+    last = Segment("b", 11.04, 11.24, "B", "Go.", words_over("Go.", 11.04, 11.24))
+    unclamped = segment_cues([first, last], LIMITS)
+    assert unclamped[-1].end == pytest.approx(12.04)  # what the minimum-duration rule asks for
+    cues = segment_cues([first, last], LIMITS, media_end=11.26)
+    assert_contract([first, last], cues)
+    assert [c.original_text for c in cues] == ["We leave at dawn.", "Go."]
+    assert cues[-1].end == pytest.approx(11.26) and all(c.end <= 11.26 for c in cues)
+    assert cues[0].end == unclamped[0].end  # cues away from the end keep their display time
+
+
+def test_imported_cues_past_the_media_end_are_cut_back_to_it():
+    kept = Segment("imp1", 2.0, 4.0, "", "Still on screen.")
+    running_over = Segment("imp2", 9.0, 12.5, "", "This subtitle outlasts the video.")
+    cues = segment_cues([kept, running_over], LIMITS, media_end=11.0)
+    assert cues[0] is kept
+    assert (cues[1].start, cues[1].end, cues[1].original_text) == (9.0, 11.0, running_over.original_text)
+
+
+def test_a_word_past_the_stated_end_keeps_its_cue_around_it():
+    """Words never move: if a word ends after `media_end` (timestamps rounded up), the cue still holds it."""
+    segment = Segment("w", 4.0, 5.3, "A", "Right now.", words_over("Right now.", 4.0, 5.32))
+    (cue,) = segment_cues([segment], LIMITS, media_end=5.2)
+    assert cue.words[-1].end <= cue.end == pytest.approx(cue.words[-1].end)

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from dubstudio.core.project import Project, Segment, Settings, Speaker
 from dubstudio.engines.base import SynthesisRequest, Voice
 from dubstudio.engines.espeak import EspeakSynthesizer
-from dubstudio.engines.kokoro import KokoroSynthesizer
 from dubstudio.stages.synthesis import GUARD_SECONDS, fit_clip, synthesize_segments
 
 
@@ -24,9 +23,9 @@ def speech(data_dir) -> tuple[np.ndarray, int]:
 
 
 @pytest.fixture(scope="module")
-def engines(counting_synthesizer):
+def engines(counting_synthesizer, kokoro):
     return {
-        "kokoro": counting_synthesizer(KokoroSynthesizer()),
+        "kokoro": counting_synthesizer(kokoro),
         "espeak": counting_synthesizer(EspeakSynthesizer()),
     }
 

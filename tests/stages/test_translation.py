@@ -6,6 +6,7 @@ import dataclasses
 import json
 
 import pytest
+from debian_versions import APERTIUM_EN_ES, assert_package_text
 
 from dubstudio.core.errors import Cancelled, UnsupportedLanguageError
 from dubstudio.core.progress import CancelToken
@@ -61,7 +62,9 @@ def test_fields_set_and_stage_two_facts_untouched(dialogue, spanish):
         assert after.translated_text and after.translated_text == after.tts_text
         assert after.tts_language == "es"
         assert all(issue.stage == "translation" and issue.subtitle_id == after.id for issue in after.issues)
-    assert spanish[2].translated_text == "La radio dijo que las carreteras están cerradas."
+    assert_package_text(
+        spanish[2].translated_text, "La radio dijo que las carreteras están cerradas.", APERTIUM_EN_ES
+    )
 
 
 def test_glossary_is_enforced(spanish):
@@ -91,7 +94,7 @@ def test_subtitles_in_the_source_language_and_dub_in_another(dialogue, apertium)
         subtitle_language="en",
     )
     assert cue.translated_text == dialogue[0].original_text
-    assert cue.tts_text.startswith("Tendríamos que haber dejado la ciudad")
+    assert_package_text(cue.tts_text, "Tendríamos que haber dejado la ciudad", APERTIUM_EN_ES, "startswith")
 
 
 def test_untranslated_and_empty_are_flagged(apertium):

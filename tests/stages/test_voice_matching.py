@@ -8,15 +8,14 @@ from dubstudio.core.errors import UnsupportedLanguageError
 from dubstudio.core.project import Segment, Speaker, TimeSpan
 from dubstudio.engines.base import Voice
 from dubstudio.engines.espeak import EspeakSynthesizer
-from dubstudio.engines.kokoro import KokoroSynthesizer
 from dubstudio.engines.voices import build_catalog
 from dubstudio.stages.voice_matching import NoVoiceError, match_voices
 
 
 @pytest.fixture(scope="module")
-def catalog(tmp_path_factory) -> list[Voice]:
+def catalog(tmp_path_factory, kokoro) -> list[Voice]:
     cache = tmp_path_factory.getbasetemp() / "voice_catalog.json"
-    return build_catalog([KokoroSynthesizer(), EspeakSynthesizer()], language="es", cache_path=cache)
+    return build_catalog([kokoro, EspeakSynthesizer()], language="es", cache_path=cache)
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +93,8 @@ def test_no_voice_for_the_language_is_a_hard_failure(catalog):
     assert [(i.code, i.severity) for i in caught.value.issues] == [("no_voice", "error")]
 
 
-def test_quality_note_for_german_is_a_warning():
-    german = build_catalog([KokoroSynthesizer()], language="de", measure=False)
+def test_quality_note_for_german_is_a_warning(kokoro):
+    german = build_catalog([kokoro], language="de", measure=False)
     outcome = match_voices([Speaker("a", gender="male")], [], german, "de")
     assert outcome.speakers[0].voice_id == "kokoro:jm_kumo"
     assert any("German" in i.message for i in outcome.issues)

@@ -1,6 +1,13 @@
-"""Fixtures for the editor tests: a real project folder (video, extracted audio, espeak takes), the
-call's reference transcript, and a main window, with preferences in a temporary file instead of the
-user's."""
+"""Fixtures for the editor tests.
+
+- `sample_media`, `project_dir`: the real 30 s two-speaker call as a video, and a fresh copy per test of
+  a project over it (extracted audio, hand-written Spanish, espeak-ng takes: no model loads).
+- `window` / `make_window`: main windows with preferences in a temporary file instead of the user's.
+- `transcript`: the call's reference transcript as WebVTT; `finished` (session): a project the real
+  pipeline completed from that transcript with the suite's shared `engines` (Apertium, Kokoro).
+  Tests copy it (`finished_copy`) before changing it.
+Remaining wait bounds go through `suite_timeouts.scaled_ms` (DUBSTUDIO_TEST_TIME_SCALE).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from suite_timeouts import scaled_ms
 from ui_builders import SAMPLE, make_video, sample_project
 
+from dubstudio.core.project import Settings
 from dubstudio.ui.main_window import MainWindow
 from dubstudio.ui.settings import AppSettings
 
@@ -18,29 +27,6 @@ from dubstudio.ui.settings import AppSettings
 @pytest.fixture(scope="session")
 def sample_media(tmp_path_factory) -> Path:
     return make_video(tmp_path_factory.mktemp("media") / "call.mp4")
-
-
-def _timestamp(seconds: float) -> str:
-    minutes, rest = divmod(seconds, 60)
-    return f"00:{int(minutes):02d}:{rest:06.3f}"
-
-
-@pytest.fixture(scope="session")
-def transcript(tmp_path_factory) -> Path:
-    """The call's reference transcript (sample.stm) as WebVTT with speaker voice tags: a pipeline
-    run from it needs no recogniser."""
-    lines = ["WEBVTT", ""]
-    for number, line in enumerate((SAMPLE / "sample.stm").read_text().splitlines(), start=1):
-        _file, _channel, who, start, end, *words = line.split()
-        lines += [
-            str(number),
-            f"{_timestamp(float(start))} --> {_timestamp(float(end))}",
-            f"<v {who}>{' '.join(words)}",
-            "",
-        ]
-    path = tmp_path_factory.mktemp("vtt") / "call.vtt"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -87,5 +73,50 @@ def make_window(qtbot, app_settings):
 def window(make_window, project_dir, qtbot) -> MainWindow:
     window = make_window()
     assert window.open_project(project_dir)
-    qtbot.waitUntil(lambda: window.timeline.canvas.original is not None, timeout=15000)
+    qtbot.waitUntil(lambda: window.timeline.canvas.original is not None, timeout=scaled_ms(15000))
     return window
+
+
+def _timestamp(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"00:{int(minutes):02d}:{rest:06.3f}"
+
+
+@pytest.fixture(scope="session")
+def transcript(tmp_path_factory) -> Path:
+    """The call's reference transcript (sample.stm) as WebVTT with speaker voice tags."""
+    lines = ["WEBVTT", ""]
+    for number, line in enumerate((SAMPLE / "sample.stm").read_text().splitlines(), start=1):
+        _file, _channel, who, start, end, *words = line.split()
+        lines += [
+            str(number),
+            f"{_timestamp(float(start))} --> {_timestamp(float(end))}",
+            f"<v {who}>{' '.join(words)}",
+            "",
+        ]
+    path = tmp_path_factory.mktemp("vtt") / "call.vtt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def finished(tmp_path_factory, sample_media, transcript, engines) -> Path:
+    """A project the real pipeline finished (from the reference transcript); copy it to change it."""
+    from dubstudio.pipeline.orchestrator import Pipeline
+
+    folder = tmp_path_factory.mktemp("finished") / "call.dubstudio"
+    Pipeline.create(
+        sample_media,
+        folder,
+        source_language="en",
+        target_language="es",
+        settings=Settings(device="cpu"),
+        subtitles=transcript,
+        engines=engines,
+    ).run()
+    return folder
+
+
+@pytest.fixture
+def finished_copy(finished, tmp_path) -> Path:
+    return Path(shutil.copytree(finished, tmp_path / "copy.dubstudio"))

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
 from badinput import speech_mp4, truncated_copy, video_without_audio, zero_byte
 from gui_driving import ModalCatcher
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+from suite_timeouts import scaled_ms, scaled_s
 
 from dubstudio.core.project import Project
 from dubstudio.core.store import PROJECT_FILE, autosave, create_project_dir, load_project, recover
@@ -137,9 +135,9 @@ def test_a_new_project_from_bad_media_shows_what_is_wrong(
     )
     catcher = ModalCatcher()
     try:
-        with qtbot.waitSignal(window.job_finished, timeout=60_000):
+        with qtbot.waitSignal(window.job_finished, timeout=scaled_ms(60_000)):
             assert window.project_jobs.start_new_project(request)
-        qtbot.waitUntil(lambda: bool(catcher.seen), timeout=10_000)
+        qtbot.waitUntil(lambda: bool(catcher.seen), timeout=scaled_ms(10_000))
     finally:
         catcher.stop()
     _assert_user_error_dialog(catcher.seen, path=media[case], says=says, fix=fix)
@@ -189,11 +187,11 @@ def test_recovering_then_closing_does_not_wait_for_background_jobs(
     assert window.doc.dirty
     lanes = ("main", "peaks", "voices", "engines")
     # opening the project starts its background jobs
-    qtbot.waitUntil(lambda: any(window.jobs.is_busy(lane) for lane in lanes), timeout=5000)
+    qtbot.waitUntil(lambda: any(window.jobs.is_busy(lane) for lane in lanes), timeout=scaled_ms(5000))
     window.doc.set_dirty(False)  # no "save the changes?" question: the closing is what is timed
     started = time.monotonic()
     assert window.close()
     took = time.monotonic() - started
     assert not window.isVisible()
-    assert took < 3.0, f"closing took {took:.1f} s"
+    assert took < scaled_s(3.0), f"closing took {took:.1f} s"
     assert not any(window.jobs.is_busy(lane) for lane in lanes)  # a job still busy was handed to the app

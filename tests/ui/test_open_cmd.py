@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from suite_timeouts import scaled_s
 
 from dubstudio.cli.main import main
 
@@ -19,7 +20,7 @@ def test_open_with_screenshot_writes_a_png(project_dir, tmp_path):
     shot = tmp_path / "shot.png"
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config")}
     command = [sys.executable, "-m", "dubstudio", "open", str(project_dir), "--screenshot", str(shot)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180, check=False)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=scaled_s(180))
     assert done.returncode == 0, done.stderr[-2000:]
     assert shot.read_bytes()[:4] == b"\x89PNG"
     assert shot.stat().st_size > 20_000

@@ -9,37 +9,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from editor_driver import JOB_TIMEOUT_MS
 from PySide6.QtCore import Qt
 
 from dubstudio.core.project import Settings
 from dubstudio.core.store import load_project
-from dubstudio.engines.factory import Engines
-from dubstudio.pipeline.orchestrator import Pipeline
 from dubstudio.ui.dialogs.new_project import NewProjectRequest
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
-JOB_TIMEOUT_MS = 300_000
-
-
-@pytest.fixture(scope="module")
-def engines() -> Engines:
-    """One engine set for the module, so Kokoro loads once."""
-    return Engines(Settings(device="cpu"))
-
-
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory, sample_media, transcript, engines) -> Path:
-    folder = tmp_path_factory.mktemp("finished") / "call.dubstudio"
-    Pipeline.create(
-        sample_media,
-        folder,
-        source_language="en",
-        target_language="es",
-        settings=Settings(device="cpu"),
-        subtitles=transcript,
-        engines=engines,
-    ).run()
-    return folder
 
 
 def _request(media: Path, folder: Path, transcript: Path) -> NewProjectRequest:

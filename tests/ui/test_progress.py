@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QEvent, QObject
+from suite_timeouts import scaled_ms
 
 from dubstudio.ui.progress import JobProgressBar
 
@@ -31,7 +32,7 @@ def test_a_new_value_is_painted_later_and_once(qtbot):
         bar.setValue(value)
     bar.setFormat("take 3/9  %p%")
     assert counter.paints == 0  # QProgressBar would have repainted three times by now
-    qtbot.waitUntil(lambda: counter.paints >= 1, timeout=2000)
+    qtbot.waitUntil(lambda: counter.paints >= 1, timeout=scaled_ms(2000))
     assert bar.value() == 300
     assert bar.text() == "take 3/9  30%"
 

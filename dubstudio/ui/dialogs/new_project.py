@@ -198,8 +198,8 @@ class NewProjectDialog(QDialog):
 
     def _media_changed(self) -> None:
         media = self.media_edit.text().strip()
-        if media and not self.folder_edit.isModified():
-            source = Path(media)
+        source = Path(media)
+        if media and source.name and not self.folder_edit.isModified():  # "/" while typing has no name
             self.folder_edit.setText(str(source.with_name(source.stem + PROJECT_SUFFIX)))
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(media))
 

@@ -3,11 +3,16 @@
 VLC needs a real window system: it crashes under QT_QPA_PLATFORM=offscreen, so `create_player`
 never builds this backend there. Seeking a media that has not started yet only works once VLC has
 opened it, so the first seek starts it paused.
+
+libvlc's clock (`get_time`) advances in steps of a quarter to half a second; read directly, a play
+range overshot its end by up to that much (into the next cue) and the playhead jumped. Between two
+steps the time is interpolated from a monotonic clock while playing (`_Clock`).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import vlc
@@ -18,6 +23,34 @@ from PySide6.QtWidgets import QFrame, QWidget
 from dubstudio.ui.player.base import PlayerBase
 
 _STARTED = {vlc.State.Playing, vlc.State.Paused}
+#: never interpolate further than this past libvlc's last time (its steps are at most 0.5 s)
+MAX_INTERPOLATION_S = 0.75
+
+
+class _Clock:
+    """One media player's time: libvlc's last reported time plus the time played since it changed."""
+
+    def __init__(self, player: vlc.MediaPlayer) -> None:
+        self.player = player
+        self.reported: float | None = None
+        self.since = 0.0
+        self.extra = 0.0
+
+    def restart(self) -> None:
+        """After a seek or a new media: the next reading starts from libvlc's time."""
+        self.reported = None
+
+    def resume(self) -> None:
+        """Playback starts: count from where the interpolation stood when it paused."""
+        self.since = time.monotonic() - self.extra
+
+    def time(self, playing: bool) -> float:
+        reported = max(0, self.player.get_time()) / 1000
+        if reported != self.reported:
+            self.reported, self.since, self.extra = reported, time.monotonic(), 0.0
+        elif playing:
+            self.extra = min(time.monotonic() - self.since, MAX_INTERPOLATION_S)
+        return reported + self.extra
 
 
 def vlc_instance() -> vlc.Instance | None:
@@ -45,6 +78,7 @@ class VlcPlayer(PlayerBase):
         self._video.video_set_mouse_input(False)
         self._video.video_set_key_input(False)
         self._audio = instance.media_player_new()
+        self._video_clock, self._audio_clock = _Clock(self._video), _Clock(self._audio)
         self._attached = False
         self._pending_seek: float | None = None
 
@@ -67,6 +101,7 @@ class VlcPlayer(PlayerBase):
     def _load(self, player: vlc.MediaPlayer, path: Path | None) -> None:
         player.stop()
         player.set_media(self._instance.media_new_path(str(path)) if path else None)
+        (self._video_clock if player is self._video else self._audio_clock).restart()
 
     def _video_load(self, media: Path | None) -> None:
         self._attach()
@@ -77,6 +112,7 @@ class VlcPlayer(PlayerBase):
 
     def _video_play(self) -> None:
         self._attach()
+        self._video_clock.resume()
         self._video.play()
 
     def _video_pause(self) -> None:
@@ -86,6 +122,7 @@ class VlcPlayer(PlayerBase):
         self._video.set_pause(1)
 
     def _video_seek(self, seconds: float) -> None:
+        self._video_clock.restart()
         if self._video.get_state() in _STARTED:
             self._pending_seek = None  # a newer seek wins over one still waiting for VLC to open
             self._video.set_time(round(seconds * 1000))
@@ -115,7 +152,7 @@ class VlcPlayer(PlayerBase):
     def _video_position(self) -> float:
         if self._pending_seek is not None:
             return self._pending_seek
-        return max(0, self._video.get_time()) / 1000
+        return self._video_clock.time(self.is_playing())
 
     def _video_duration(self) -> float:
         return max(0, self._video.get_length()) / 1000
@@ -127,6 +164,7 @@ class VlcPlayer(PlayerBase):
         self._video.audio_set_volume(percent)
 
     def _audio_play(self) -> None:
+        self._audio_clock.resume()
         self._audio.play()
 
     def _audio_pause(self) -> None:
@@ -136,10 +174,11 @@ class VlcPlayer(PlayerBase):
         if self._audio.get_state() not in _STARTED and self._audio.get_media() is not None:
             self._audio.play()
             self._audio.set_pause(1)
+        self._audio_clock.restart()
         self._audio.set_time(round(seconds * 1000))
 
     def _audio_position(self) -> float:
-        return max(0, self._audio.get_time()) / 1000
+        return self._audio_clock.time(self.is_playing())
 
     def _audio_set_volume(self, percent: int) -> None:
         self._audio.audio_set_volume(percent)

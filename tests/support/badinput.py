@@ -1,8 +1,8 @@
 """Real bad (and awkward but valid) inputs, built with ffmpeg from the real speech in tests/data, and
 the checks every "clear message" test shares.
 
-Imported by the tests in this folder (pytest's prepend import mode puts it on sys.path) and by
-tests/ui/test_bad_input_gui.py, so the CLI and the GUI are fed the very same files.
+Imported by tests/reliability and tests/ui (tests/support is on sys.path for the whole suite), so
+the CLI and the GUI are fed the very same files.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import struct
 import subprocess
 import sys
 from pathlib import Path
+
+from suite_timeouts import scaled_s
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
@@ -115,13 +117,14 @@ def jfk_srt(path: Path, encoding: str = "utf-8") -> Path:
 def run_dubstudio(
     *arguments: str | Path, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m dubstudio ARGS` in a child process, as a user runs it."""
+    """`python -m dubstudio ARGS` in a child process, as a user runs it (`timeout` in seconds is
+    stretched by DUBSTUDIO_TEST_TIME_SCALE)."""
     return subprocess.run(
         [sys.executable, "-m", "dubstudio", *map(str, arguments)],
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=scaled_s(timeout),
         env={**os.environ, **(env or {})},
     )
 
