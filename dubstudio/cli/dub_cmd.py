@@ -168,6 +168,17 @@ def run(args: argparse.Namespace) -> int:
     return _summarise(console, pipeline, exported, elapsed)
 
 
+def _print_voices(console: Console, project: Project) -> None:
+    """Which voice speaks for whom, and why (the same reasons as the editor's voice column)."""
+    if project.speakers:
+        console.print("Voices:")
+    for speaker in project.speakers:
+        reason = speaker.voice_reason or "chosen by you"
+        console.print(
+            f"  {speaker.display_name} → {speaker.effective_voice}: {reason}", markup=False, soft_wrap=True
+        )
+
+
 def _summarise(console: Console, pipeline, exported, elapsed: float) -> int:
     project: Project = pipeline.project
     report = pipeline.report
@@ -182,6 +193,7 @@ def _summarise(console: Console, pipeline, exported, elapsed: float) -> int:
     )
     for path in exported.files.values():
         console.print(f"  {path}")
+    _print_voices(console, project)
     counts = Counter(issue.code for issue in (report.warnings if report else []))
     if counts:
         summary = ", ".join(f"{code} {count}" for code, count in counts.most_common())

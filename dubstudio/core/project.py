@@ -186,7 +186,11 @@ class Segment:
 
 @dataclass
 class Speaker:
-    """A voice in the source media, consistent across chunks and re-runs (matched by embedding)."""
+    """A voice in the source media, consistent across chunks and re-runs (matched by embedding).
+
+    `gender_evidence` says what the gender was told from (stage 1); `voice_reason` why voice
+    matching chose `voice_id` (shown in the editor's voice column and the CLI summary).
+    """
 
     id: str
     label: str = ""
@@ -197,6 +201,8 @@ class Speaker:
     voice_id: str = ""
     voice_override: str = ""
     register: Register = ""
+    gender_evidence: str = ""
+    voice_reason: str = ""
 
     @property
     def display_name(self) -> str:

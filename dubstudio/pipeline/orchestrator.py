@@ -490,7 +490,9 @@ class Pipeline:
         project = self.project
         report = stage_reporter(progress, "voiceMatching")
         report(0.0, "loading the voice catalog")
-        catalog = self.engines.catalog(project.target_language, project.speakers)
+        catalog = self.engines.catalog(
+            project.target_language, project.speakers, progress=progress, cancel=cancel
+        )
         outcome = match_voices(
             copy.deepcopy(project.speakers), copy.deepcopy(project.segments), catalog, project.target_language
         )
