@@ -95,6 +95,10 @@ class DubClip:
     overflow: float = 0.0
     cache_key: str = ""
     created: str = field(default_factory=now_iso)
+    #: how the take was fitted before any speed-up: seconds of internal pause cut (at speed 1.0),
+    #: seconds of free time after the slot the speech uses
+    pauses_cut: float = 0.0
+    borrowed: float = 0.0
 
     def __post_init__(self) -> None:
         _check_span(self.start, self.end)
