@@ -222,7 +222,7 @@ def _synthesize_one(
     speaker = project.speaker(segment.speaker_id)
     settings = project.settings
     language = segment.tts_language or project.target_language
-    semitones = _resemblance_shift(voice, speaker) if settings.resemblance else 0.0
+    semitones = _pitch_shift_for(voice, speaker, settings.resemblance)
     references = _reference_clips(speaker, project_dir, source_audio) if voice.clones else []
     request = SynthesisRequest(
         text=text,
@@ -343,6 +343,16 @@ def _fade_out(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     if length:
         out[-length:] *= np.linspace(1.0, 0.0, length, dtype=np.float32)
     return out
+
+
+def _pitch_shift_for(voice: Voice, speaker: Speaker | None, resemblance: bool) -> float:
+    """The speaker's own pitch setting (from the editor or the voice library) wins; else the
+    project's resemblance setting."""
+    if speaker is not None and speaker.pitch_semitones is not None and not voice.clones:
+        return round(
+            max(-MAX_RESEMBLANCE_SEMITONES, min(MAX_RESEMBLANCE_SEMITONES, speaker.pitch_semitones)), 2
+        )
+    return _resemblance_shift(voice, speaker) if resemblance else 0.0
 
 
 def _resemblance_shift(voice: Voice, speaker: Speaker | None) -> float:
