@@ -1,8 +1,9 @@
 """The voice library: named people who speak in the user's videos, so a speaker keeps the same dub
 voice from one episode to the next.
 
-One SQLite file in the user data dir (`voice_library.sqlite`, see `core.userdb`: several processes
-may write at once — the editor, the CLI and batch workers). Each person has a name, a gender, a
+One SQLite file in the user data dir (`voice_library.sqlite`, or where `DUBSTUDIO_VOICE_LIBRARY`
+points, e.g. a library a team shares; see `core.userdb`: several processes may write at once — the
+editor, the CLI and batch workers). Each person has a name, a gender, a
 pitch setting for their dub voice (semitones, or none), the speaker embeddings heard so far (one per
 project they were confirmed in, keyed by the embedding model), the dub voice chosen per language,
 and a short reference clip (16 kHz mono WAV, at most `CLIP_SECONDS`).
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sqlite3
 import uuid
 import zipfile
@@ -100,7 +102,7 @@ class VoiceLibrary:
         if path is None:
             from dubstudio.models.paths import data_dir
 
-            path = data_dir() / LIBRARY_DB
+            path = Path(os.environ.get("DUBSTUDIO_VOICE_LIBRARY") or data_dir() / LIBRARY_DB)
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
 

@@ -127,6 +127,7 @@ class ActionsMixin:
         a("cancel", "&Cancel job", self.cancel_job, "Ctrl+.", sp.SP_BrowserStop)
         a("preview", "Render &preview audio (dub and mix)", self.render_preview, "F6", sp.SP_MediaVolume)
         a("models", "&Models…", self.show_models, None, sp.SP_DriveHDIcon)
+        a("voices", "&Voices…", self.show_voices, "Ctrl+Shift+V", sp.SP_DirHomeIcon, "Voice library")
         a("settings", "&Settings…", self.show_settings, QKeySequence.StandardKey.Preferences)
         a("shortcuts", "&Keyboard shortcuts", self.show_shortcuts, "F1", sp.SP_DialogHelpButton)
         a("about", "&About DubStudio", self.show_about, None, sp.SP_MessageBoxInformation)
@@ -221,7 +222,7 @@ class ActionsMixin:
             ],
             "&View": ["zoom_in", "zoom_out", "zoom_fit", None, "show_flagged", "show_all"],
             "P&ipeline": ["run", "cancel", None, "preview", "export"],
-            "&Tools": ["models", "settings"],
+            "&Tools": ["models", "voices", "settings"],
             "&Help": ["shortcuts", "about"],
         }
         for title, keys in menus.items():

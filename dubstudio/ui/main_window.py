@@ -209,6 +209,7 @@ class MainWindow(ActionsMixin, JobsMixin, PlaybackMixin, QMainWindow):
         self.inspector.edit_requested.connect(self.edit_segment)
         self.inspector.take_requested.connect(self.pick_take)
         self.inspector.play_take_requested.connect(self.play_clip)
+        self.inspector.name_speaker_requested.connect(self.show_voices)
         self._connect_job_signals()
         self.peaks_runner.completed.connect(self._peaks_loaded)
         self.catalog_runner.completed.connect(self._voices_loaded)
@@ -442,6 +443,11 @@ class MainWindow(ActionsMixin, JobsMixin, PlaybackMixin, QMainWindow):
         from dubstudio.ui.dialogs.models import ModelManagerDialog
 
         ModelManagerDialog(self).exec()
+
+    def show_voices(self, speaker_id: str = "") -> None:
+        from dubstudio.ui.dialogs.voices import VoicesDialog
+
+        VoicesDialog(self.doc, self.undo_stack, parent=self, speaker_id=speaker_id).exec()
 
     def show_settings(self) -> None:
         from dubstudio.ui.dialogs.settings_dialog import SettingsDialog
