@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from dubstudio.core.dsp import median_f0, resample, trim_silence
-from dubstudio.core.wer import word_error_rate
+from dubstudio.core.wer import error_counts, word_error_rate
 from dubstudio.engines.base import RECOGNITION_RATE, SynthesisRequest, Synthesizer, Voice
 
 #: three short everyday sentences per language: different sounds, no numbers or names
@@ -58,6 +58,8 @@ QA_SENTENCES: dict[str, tuple[str, ...]] = {
 }
 #: sentence for measuring the pitch of a voice in a language without a QA set
 PITCH_SENTENCE = "Good morning, how are you today?"
+#: bump when a measurement changes (sentences, pitch tracker): stored measurements are redone
+MEASUREMENT_REVISION = 2
 
 
 class VoiceJudge(Protocol):
@@ -131,3 +133,12 @@ def measure_voice(
         measurement.heard = [judge.hear(resample(take, rate, RECOGNITION_RATE), language) for take in takes]
         measurement.wer = round(word_error_rate(list(sentences), measurement.heard, language), 4)
     return measurement
+
+
+def take_errors(
+    audio: np.ndarray, sample_rate: int, text: str, language: str, judge: VoiceJudge
+) -> tuple[int, int, str]:
+    """A dub take transcribed back: (word errors, words of `text`, what the judge heard)."""
+    heard = judge.hear(resample(trim_silence(audio, sample_rate), sample_rate, RECOGNITION_RATE), language)
+    errors, words = error_counts(text, heard, language)
+    return errors, words, heard

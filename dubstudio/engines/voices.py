@@ -33,7 +33,7 @@ from dubstudio.core.userdb import connect, transaction
 from dubstudio.engines.base import RECOGNITION_RATE, Synthesizer, Voice
 from dubstudio.engines.espeak import ENGINE as ESPEAK_ENGINE
 from dubstudio.engines.espeak import iso_language
-from dubstudio.engines.voice_qa import VoiceJudge, VoiceMeasurement, measure_voice
+from dubstudio.engines.voice_qa import MEASUREMENT_REVISION, VoiceJudge, VoiceMeasurement, measure_voice
 from dubstudio.models.paths import data_dir
 
 log = logging.getLogger(__name__)
@@ -216,7 +216,7 @@ class _Measurer:
 
     def _key(self, voice: Voice) -> str:
         synthesizer = self.engine_of[voice.id]
-        return f"{synthesizer.name}@{synthesizer.version}"
+        return f"{synthesizer.name}@{synthesizer.version}#m{MEASUREMENT_REVISION}"
 
     def _fill(self, voice: Voice) -> bool:
         """Stored values into `voice`; True when nothing needs measuring."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -446,3 +447,29 @@ def _overflow_issue(segment: Segment, clip: DubClip, text: str) -> ValidationIss
         suggestion=f"Shorten the translation by about {surplus} characters (of {len(text)}).",
         value=round(clip.overflow, 3),
     )
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """How a dub's takes sit in their slots (bench/dub_intelligibility.py and the tests read it)."""
+
+    takes: int
+    fitted: int  # inside slot + borrowed time, at ≤ max speed, nothing cut
+    borrowed: int  # takes that use free time after their slot
+    overlapping: int  # takes running into the next cue (never, by construction)
+
+    @property
+    def fitted_share(self) -> float:
+        return self.fitted / self.takes if self.takes else 1.0
+
+
+def fit_report(segments: Sequence[Segment], max_speed: float) -> FitReport:
+    ordered = sorted(segments, key=lambda s: (s.start, s.end))
+    clips = [s.clip for s in ordered if s.clip is not None]
+    fitted = sum(1 for c in clips if c.overflow <= 0.005 and c.speed <= max_speed + 0.01)
+    overlapping = sum(
+        1
+        for current, following in itertools.pairwise(ordered)
+        if current.clip is not None and current.clip.end > following.start + 0.005
+    )
+    return FitReport(len(clips), fitted, sum(1 for c in clips if c.borrowed > 0.005), overlapping)

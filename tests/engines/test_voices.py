@@ -11,7 +11,7 @@ import pytest
 from dubstudio.core.project import Speaker, TimeSpan
 from dubstudio.engines.espeak import EspeakSynthesizer
 from dubstudio.engines.kokoro import KokoroSynthesizer
-from dubstudio.engines.voice_qa import WhisperJudge
+from dubstudio.engines.voice_qa import MEASUREMENT_REVISION, WhisperJudge
 from dubstudio.engines.voices import ACCENTED, FORMANT, NATIVE, CatalogStore, build_catalog, tier
 
 
@@ -97,7 +97,8 @@ def test_embedder_fills_voice_embeddings(engines, tmp_path) -> None:
     catalog = build_catalog([kokoro], language="pt", embedder=centroid, embedder_name="centroid", store=store)
     natives = [v for v in catalog if v.native_language == "pt"]
     assert natives and all(len(v.embedding) == 2 for v in natives)
-    assert store.embedding(f"kokoro@{kokoro.version}", natives[0].id, "centroid") == pytest.approx(
+    key = f"kokoro@{kokoro.version}#m{MEASUREMENT_REVISION}"
+    assert store.embedding(key, natives[0].id, "centroid") == pytest.approx(
         natives[0].embedding, rel=1e-6
     )
 
