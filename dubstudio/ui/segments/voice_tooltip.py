@@ -24,7 +24,7 @@ def voice_tooltip(project: Project, segment: Segment) -> str:
         elif speaker.library_status == "confirmed":
             who += ": in the voice library"
         lines.append(who)
-        if speaker.gender_evidence:
+        if speaker.gender_evidence and speaker.gender_evidence not in speaker.voice_reason:
             lines.append(f"Sounds {speaker.gender}: {speaker.gender_evidence}.")
     clip = segment.clip
     if clip is not None:
