@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from dubstudio.core.errors import UserError
-from dubstudio.core.userdb import connect, transaction
+from dubstudio.core.userdb import UserDatabase, transaction
 
 LIBRARY_DB = "voice_library.sqlite"
 EXPORT_SUFFIX = ".dsvoices"
@@ -96,27 +96,17 @@ class LibraryMatch:
     similarity: float
 
 
-class VoiceLibrary:
+class VoiceLibrary(UserDatabase):
     """The library at `path` (default: the user data dir). Cheap to create; connects on first use."""
+
+    migrations = _MIGRATIONS
 
     def __init__(self, path: Path | None = None) -> None:
         if path is None:
             from dubstudio.models.paths import data_dir
 
             path = Path(os.environ.get("DUBSTUDIO_VOICE_LIBRARY") or data_dir() / LIBRARY_DB)
-        self.path = Path(path)
-        self._db: sqlite3.Connection | None = None
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        if self._db is None:
-            self._db = connect(self.path, _MIGRATIONS)
-        return self._db
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        super().__init__(path)
 
     # ---- reading -------------------------------------------------------------------------------
     def people(self) -> list[Person]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +28,7 @@ import numpy as np
 
 from dubstudio.core.progress import CancelToken, ProgressCallback, ignore_progress, stage_reporter
 from dubstudio.core.project import Speaker
-from dubstudio.core.userdb import connect, transaction
+from dubstudio.core.userdb import UserDatabase, transaction
 from dubstudio.engines.base import RECOGNITION_RATE, Synthesizer, Voice
 from dubstudio.engines.espeak import ENGINE as ESPEAK_ENGINE
 from dubstudio.engines.espeak import iso_language
@@ -105,18 +104,13 @@ def hard_to_understand(voice: Voice, limit: float) -> bool:
     return voice.wer is not None and voice.wer > limit
 
 
-class CatalogStore:
+class CatalogStore(UserDatabase):
     """The measurements, one row per (engine version, voice, language, judge)."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or catalog_path()
-        self._db: sqlite3.Connection | None = None
+    migrations = _MIGRATIONS
 
-    @property
-    def db(self) -> sqlite3.Connection:
-        if self._db is None:
-            self._db = connect(self.path, _MIGRATIONS)
-        return self._db
+    def __init__(self, path: Path | None = None) -> None:
+        super().__init__(path or catalog_path())
 
     def measurement(self, engine: str, voice: str, language: str, judge: str | None) -> dict | None:
         """The stored measurement; with `judge` None, one by any judge (or a pitch-only one)."""
@@ -147,11 +141,6 @@ class CatalogStore:
                 "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)",
                 (engine, voice, embedder, np.asarray(vector, dtype="<f4").tobytes()),
             )
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
 
 
 def build_catalog(

@@ -33,6 +33,15 @@ def _speaker(project: Project, speaker_id: str) -> Speaker:
     return speaker
 
 
+def _proposed(project: Project, speaker_id: str, verb: str, fix: str) -> Speaker:
+    speaker = _speaker(project, speaker_id)
+    if speaker.library_status != "proposed" or not speaker.library_id:
+        raise UserError(
+            f"speaker {speaker.display_name} has no proposal from the voice library to {verb}", fix=fix
+        )
+    return speaker
+
+
 def propose_from_library(
     project: Project, library: VoiceLibrary | None = None, *, threshold: float = MATCH_THRESHOLD
 ) -> dict[str, tuple[str, str]]:
@@ -127,12 +136,7 @@ def confirm_proposal(
     project: Project, project_dir: Path, speaker_id: str, library: VoiceLibrary | None = None
 ) -> str:
     """The proposed person is right: confirm, and let the person learn this project's voice."""
-    speaker = _speaker(project, speaker_id)
-    if speaker.library_status != "proposed" or not speaker.library_id:
-        raise UserError(
-            f"speaker {speaker.display_name} has no proposal from the voice library to confirm",
-            fix="Name the speaker instead.",
-        )
+    speaker = _proposed(project, speaker_id, "confirm", "Name the speaker instead.")
     library = library or VoiceLibrary()
     return remember_speaker(
         project, project_dir, speaker.id, library.person(speaker.library_id).name, library
@@ -141,12 +145,7 @@ def confirm_proposal(
 
 def reject_proposal(project: Project, speaker_id: str, library: VoiceLibrary | None = None) -> Speaker:
     """The proposed person is someone else: unlink, drop their name, never propose them again here."""
-    speaker = _speaker(project, speaker_id)
-    if speaker.library_status != "proposed" or not speaker.library_id:
-        raise UserError(
-            f"speaker {speaker.display_name} has no proposal from the voice library to reject",
-            fix="Nothing to do: the speaker is not linked to the library by a proposal.",
-        )
+    speaker = _proposed(project, speaker_id, "reject", "Nothing to do: the library proposed no one for it.")
     library = library or VoiceLibrary()
     person = next((p for p in library.people() if p.id == speaker.library_id), None)
     if person is not None and speaker.label == person.name:
