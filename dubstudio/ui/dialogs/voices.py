@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -229,9 +229,20 @@ class VoicesDialog(QDialog):
         self._update_buttons()
 
     def select_speaker(self, speaker_id: str) -> None:
-        for row in range(self.speakers.rowCount()):
-            if self.speakers.item(row, 0).data(Qt.ItemDataRole.UserRole) == speaker_id:
-                self.speakers.selectRow(row)
+        self._select(self.speakers, [speaker_id])
+
+    def select_entries(self, person_ids: list[str]) -> None:
+        self._select(self.entries, person_ids)
+
+    @staticmethod
+    def _select(table: QTableWidget, ids: list[str]) -> None:
+        """Select exactly these rows (not `selectRow`, which toggles while a modifier key is down)."""
+        model = table.selectionModel()
+        model.clearSelection()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for row in range(table.rowCount()):
+            if table.item(row, 0).data(Qt.ItemDataRole.UserRole) in ids:
+                model.select(table.model().index(row, 0), flags)
 
     def _selected(self, table: QTableWidget) -> list[str]:
         rows = sorted({index.row() for index in table.selectionModel().selectedRows()})
