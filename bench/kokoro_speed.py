@@ -22,8 +22,8 @@ import numpy as np
 import onnxruntime as ort
 
 from dubstudio.engines.base import SynthesisRequest
-from dubstudio.engines.dequantize import dequantize_model
 from dubstudio.engines.kokoro import INT8_MODEL, SAMPLE_RATE, KokoroSynthesizer
+from dubstudio.models.dequantize import dequantize_model
 from dubstudio.models.paths import model_dir
 
 SENTENCE = (
@@ -53,7 +53,7 @@ def main(rounds: int) -> None:
     tokens = kokoro.tokenize(kokoro.phonemes(SENTENCE, "es"))[0]
     feed = {
         "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
-        "style": kokoro._styles[voice.name][len(tokens)].reshape(1, 256),
+        "style": kokoro.style(voice.name)[len(tokens)].reshape(1, 256),
         "speed": np.array([1.0], dtype=np.float32),
     }
     with tempfile.TemporaryDirectory() as scratch:

@@ -62,6 +62,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--no-memory", action="store_true", help="do not reuse the translation memory's exact matches"
     )
+    parser.add_argument(
+        "--voice-library", action=argparse.BooleanOptionalAction, default=True,
+        help="give speakers the names and voices the voice library knows them by (default: on)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, required=True, help="output and project folder")
     parser.set_defaults(func=run)
 
@@ -88,6 +92,7 @@ def _settings(args: argparse.Namespace, base: Settings | None) -> Settings:
     settings.max_speed = args.max_speed
     settings.keep_background = not args.dub_only
     settings.use_translation_memory = not args.no_memory
+    settings.voice_library = args.voice_library
     if args.glossary:
         settings.glossary = load_glossary(args.glossary)
     return settings
@@ -174,6 +179,25 @@ def run(args: argparse.Namespace) -> int:
     return _summarise(console, pipeline, exported, elapsed)
 
 
+def _print_voices(console: Console, project: Project, project_dir: Path) -> None:
+    """Which voice speaks for whom, and why (the same reasons as the editor's voice column)."""
+    if project.speakers:
+        console.print("Voices:")
+    for speaker in project.speakers:
+        reason = speaker.voice_reason or "chosen by you"
+        console.print(
+            f"  {speaker.display_name} → {speaker.effective_voice}: {reason}", markup=False, soft_wrap=True
+        )
+        if speaker.library_status == "proposed":
+            console.print(
+                f"    {speaker.id} sounds like {speaker.label} of the voice library (similarity "
+                f"{speaker.library_similarity:.2f}): answer with "
+                f"'dubstudio voices confirm|reject {project_dir} {speaker.id}'",
+                markup=False,
+                soft_wrap=True,
+            )
+
+
 def _summarise(console: Console, pipeline, exported, elapsed: float) -> int:
     project: Project = pipeline.project
     report = pipeline.report
@@ -188,6 +212,7 @@ def _summarise(console: Console, pipeline, exported, elapsed: float) -> int:
     )
     for path in exported.files.values():
         console.print(f"  {path}")
+    _print_voices(console, project, pipeline.project_dir)
     counts = Counter(issue.code for issue in (report.warnings if report else []))
     if counts:
         summary = ", ".join(f"{code} {count}" for code, count in counts.most_common())

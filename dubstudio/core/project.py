@@ -19,6 +19,8 @@ Severity = Literal["warning", "error"]
 Gender = Literal["male", "female", "unknown"]
 IssueStatus = Literal["open", "resolved", "ignored"]
 Register = Literal["", "formal", "informal"]
+#: a speaker's link to a person of the voice library: proposed by matching, confirmed or rejected
+LibraryStatus = Literal["", "proposed", "confirmed", "rejected"]
 
 #: Stage names, in pipeline order. "synthesis" is the TTS + slot fitting step after voice matching.
 STAGES = ("transcription", "segmentation", "translation", "voiceMatching", "synthesis", "validation")
@@ -110,6 +112,10 @@ class DubClip:
     overflow: float = 0.0
     cache_key: str = ""
     created: str = field(default_factory=now_iso)
+    #: how the take was fitted before any speed-up: seconds of internal pause cut (at speed 1.0),
+    #: seconds of free time after the slot the speech uses
+    pauses_cut: float = 0.0
+    borrowed: float = 0.0
 
     def __post_init__(self) -> None:
         _check_span(self.start, self.end)
@@ -204,7 +210,15 @@ class Segment:
 
 @dataclass
 class Speaker:
-    """A voice in the source media, consistent across chunks and re-runs (matched by embedding)."""
+    """A voice in the source media, consistent across chunks and re-runs (matched by embedding).
+
+    `gender_evidence` says what the gender was told from (stage 1); `voice_reason` why voice
+    matching chose `voice_id` (shown in the editor's voice column and the CLI summary).
+    `library_id` links the speaker to a person of the voice library (`library_status` says whether
+    the link is a proposal or the user confirmed it; `library_rejected` lists people the user said
+    this speaker is not); `pitch_semitones` shifts the dub voice's pitch for this speaker (None:
+    the project's resemblance setting decides).
+    """
 
     id: str
     label: str = ""
@@ -215,6 +229,13 @@ class Speaker:
     voice_id: str = ""
     voice_override: str = ""
     register: Register = ""
+    gender_evidence: str = ""
+    voice_reason: str = ""
+    library_id: str = ""
+    library_status: LibraryStatus = ""
+    library_similarity: float | None = None
+    library_rejected: list[str] = field(default_factory=list)
+    pitch_semitones: float | None = None
 
     @property
     def display_name(self) -> str:
@@ -284,6 +305,8 @@ class Settings:
     use_translation_memory: bool = True
     max_speed: float = 1.25
     resemblance: bool = False
+    #: match speakers with the people of the user's voice library (names and voices carry over)
+    voice_library: bool = True
     keep_background: bool = True
     duck_db: float = -14.0
     glossary: list[GlossaryEntry] = field(default_factory=list)
@@ -357,7 +380,7 @@ class Project:
 
     def mark_stale(self, segment: Segment, from_stage: str) -> None:
         """Mark `from_stage` and every later stage as needing a re-run for this segment."""
-        later = STAGES[STAGES.index(from_stage):]
+        later = STAGES[STAGES.index(from_stage) :]
         segment.stale = sorted(set(segment.stale) | set(later), key=STAGES.index)
 
     def mark_edited(self, segment: Segment, fields: Iterable[str]) -> bool:

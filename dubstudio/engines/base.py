@@ -105,7 +105,14 @@ class Translator(Protocol):
 
 @dataclass
 class Voice:
-    """A voice of the catalog. `id` is globally unique: "<engine>:<voice name>"."""
+    """A voice of the catalog. `id` is globally unique: "<engine>:<voice name>".
+
+    `languages` are the languages it can speak; `native_language` the one it was made for (its
+    speaker's own, "" when the engine does not say): another language comes out with an accent.
+    The measured fields are filled by the catalog (`engines.voices`): `pitch_hz`, and the voice QA of
+    `native_language` or the catalog's language: `wer` (round trip through the recogniser on fixed
+    sentences), `speech_rate` (letters per second at speed 1.0).
+    """
 
     id: str
     engine: str
@@ -117,6 +124,9 @@ class Voice:
     clones: bool = False  # speaks with a reference speaker's timbre (XTTS)
     #: language → caveat where the voice speaks it poorly (e.g. Kokoro's German); voice matching warns
     quality_notes: dict[str, str] = field(default_factory=dict)
+    native_language: str = ""
+    wer: float | None = None
+    speech_rate: float | None = None
 
 
 @dataclass

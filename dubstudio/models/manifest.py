@@ -2,7 +2,9 @@
 
 Layout: `{"id": ..., "files": {name: sha256}, "kind": ..., "description": ..., "source": "packages" |
 "hub" | "import", "import_path": ..., "location": ..., "installed": ISO time, "stamp": {name: [size,
-mtime_ns]}}`. Only `id` and `files` are required (hand-assembled folders have just those).
+mtime_ns]}, "derived": {name: builder version}}`. Only `id` and `files` are required (hand-assembled
+folders have just those). `files` also lists the files built at install time (`derived`), with the
+sha256 they had when built.
 
 `location` is set when the files live outside the model folder (an Argos Translate package lives in
 Argos's own package dir). `stamp` is written after a full sha256 check and lets `install` confirm an
@@ -73,6 +75,7 @@ class Manifest:
     location: str = ""
     installed: str = ""
     stamp: dict[str, list[int]] = field(default_factory=dict)
+    derived: dict[str, int] = field(default_factory=dict)
 
     def files_dir(self, folder: Path) -> Path:
         return Path(self.location) if self.location else folder
@@ -84,6 +87,8 @@ class Manifest:
                 data[key] = getattr(self, key)
         if self.stamp:
             data["stamp"] = self.stamp
+        if self.derived:
+            data["derived"] = self.derived
         return data
 
 
@@ -107,7 +112,8 @@ def read_manifest(folder: Path) -> Manifest | None:
             path=path,
             fix=f"Reinstall the model with 'dubstudio models install {folder.name}' or re-import it.",
         )
-    stamp = data.get("stamp")
+    stamp, derived = data.get("stamp"), data.get("derived")
+    derived = derived if isinstance(derived, dict) else {}
     return Manifest(
         id=str(data.get("id", folder.name)),
         files=dict(files),
@@ -118,6 +124,7 @@ def read_manifest(folder: Path) -> Manifest | None:
         location=str(data.get("location", "")),
         installed=str(data.get("installed", "")),
         stamp=dict(stamp) if isinstance(stamp, dict) else {},
+        derived={str(name): version for name, version in derived.items() if isinstance(version, int)},
     )
 
 

@@ -105,7 +105,7 @@ def _stage_settings(settings: Settings, stage: str) -> dict[str, Any]:
             "glossary",
             "use_translation_memory",
         ),
-        "voiceMatching": ("synthesizer",),
+        "voiceMatching": ("synthesizer", "voice_library"),
         "synthesis": ("synthesizer", "max_speed", "resemblance"),
     }[stage]
     return {name: to_dict(getattr(settings, name)) for name in names}
@@ -292,7 +292,10 @@ class Pipeline:
         if stage == "segmentation":
             return input_hash(stage, self._stage_key("transcription"), _stage_settings(settings, stage))
         if stage == "voiceMatching":
-            speakers = [[s.id, s.gender, s.median_f0, s.voice_override, s.register] for s in project.speakers]
+            speakers = [
+                [s.id, s.gender, s.median_f0, s.voice_override, s.register, s.library_id, s.library_status]
+                for s in project.speakers
+            ]
             cues = [[s.id, s.speaker_id, s.voice_override, s.tts_language] for s in project.segments]
             return input_hash(
                 stage, project.target_language, speakers, cues, _stage_settings(settings, stage)
@@ -326,6 +329,7 @@ class Pipeline:
                     following,
                     segment.emotion,
                     speaker.register if speaker else "",
+                    speaker.pitch_semitones if speaker else None,
                 ]
             inputs[segment.id] = input_hash(*parts)
         return inputs
@@ -391,6 +395,7 @@ class Pipeline:
             data["inputs"] = self._cue_inputs(stage)
         if stage == "voiceMatching":
             data["speakers"] = {s.id: s.voice_id for s in project.speakers}
+            data["reasons"] = {s.id: s.voice_reason for s in project.speakers}
             data["projectIssues"] = to_dict([i for i in project.diagnostics.issues if i.stage == stage])
         return data
 
@@ -413,6 +418,7 @@ class Pipeline:
         if stage == "voiceMatching":
             for speaker in project.speakers:
                 speaker.voice_id = data["speakers"].get(speaker.id, speaker.voice_id)
+                speaker.voice_reason = data.get("reasons", {}).get(speaker.id, speaker.voice_reason)
             self._replace_project_issues(stage, from_dict(list[ValidationIssue], data["projectIssues"]))
 
     def _replace_project_issues(self, stage: str, issues: list[ValidationIssue]) -> None:
@@ -504,14 +510,22 @@ class Pipeline:
         )
 
     def _match_voices(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
+        from dubstudio.pipeline.library_match import propose_from_library
         from dubstudio.stages.voice_matching import match_voices
 
         project = self.project
         report = stage_reporter(progress, "voiceMatching")
         report(0.0, "loading the voice catalog")
-        catalog = self.engines.catalog(project.target_language, project.speakers)
+        catalog = self.engines.catalog(
+            project.target_language, project.speakers, progress=progress, cancel=cancel
+        )
+        preferred = propose_from_library(project) if project.settings.voice_library else {}
         outcome = match_voices(
-            copy.deepcopy(project.speakers), copy.deepcopy(project.segments), catalog, project.target_language
+            copy.deepcopy(project.speakers),
+            copy.deepcopy(project.segments),
+            catalog,
+            project.target_language,
+            preferred=preferred,
         )
         by_segment: dict[str, list[ValidationIssue]] = {}
         for issue in outcome.issues:

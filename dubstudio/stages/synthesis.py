@@ -1,13 +1,19 @@
 """Synthesis: speak each cue's tts_text with its voice and fit the take into the cue's slot.
 
-For each cue: predict the speed-1.0 duration (the previous take of the same text and voice, else
-the calibrated speech rate), synthesize ONCE at the engine speed that fills the slot, trim
-leading/trailing silence; only a prediction off by more than `RESYNTHESIS_TOLERANCE` costs a second
-synthesis. Then fit the slot with a pitch-preserving time-stretch (WSOLA), engine speed and stretch
-together never above `Settings.max_speed`; then borrow silence up to the next cue's start minus
-`GUARD_SECONDS`. The clip always starts at its cue's start (no drift) and never overlaps
-the next cue; what still does not fit is cut with a fade and reported as `timing_overflow`.
-A take shorter than its slot is padded with silence, never slowed down.
+Fitting keeps the words clear: every speed-up costs intelligibility (bench/dub_intelligibility.py
+measures each step's round-trip WER), so the steps that cost nothing come first and speed last:
+1. trim the take's leading and trailing silence;
+2. if it is still longer than the slot, shorten its internal pauses to `LONGEST_PAUSE`;
+3. borrow the free time after the slot, up to `BORROW_SECONDS` (and never past the next cue's start
+   minus `GUARD_SECONDS`);
+4. only then speed up, as little as fills slot + borrowed time: the engine's own speed control
+   (predicted from the previous take or the voice's speech rate, so one synthesis usually does;
+   a prediction off by more than `RESYNTHESIS_TOLERANCE` costs a second), the rest by a
+   pitch-preserving time-stretch (WSOLA), together never above `Settings.max_speed`;
+5. past that cap, the rest of the free time up to the next cue; what still does not fit is cut
+   with a fade and reported as `timing_overflow`.
+The clip always starts at its cue's start (no drift) and never overlaps the next cue. A take
+shorter than its slot is padded with silence, never slowed down.
 
 Clips are 16-bit PCM mono WAV at the engine's own rate (24 kHz Kokoro, 22.05 kHz espeak-ng, the
 model's rate for Coqui): no resampling loss here, the mixer resamples once. They are cached at
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -35,6 +42,7 @@ from dubstudio.core.dsp import (
     pad_to,
     pitch_shift,
     semitones_between,
+    shorten_pauses,
     time_stretch,
     trim_silence,
 )
@@ -48,6 +56,13 @@ from dubstudio.stages.speech_rate import estimate_duration
 
 STAGE = "synthesis"
 GUARD_SECONDS = 0.1
+#: internal pauses of a take that needs time are cut down to this (a comma's breath)
+LONGEST_PAUSE = 0.25
+#: free time after the slot a take may use before it is sped up (past it the dub drifts off the
+#: speaker's lips); at the maximum speed it may still use all the free time to the next cue
+BORROW_SECONDS = 1.0
+#: bump when fitting changes what a take sounds like: cached takes are then rendered again
+FITTING_REVISION = 2
 #: room after the last cue when the media duration is unknown
 LAST_CUE_TAIL = 1.0
 MAX_RESEMBLANCE_SEMITONES = 4.0
@@ -70,10 +85,16 @@ class FittedClip:
     speed: float  # effective speed against the speed-1.0 reading (engine speed × stretch)
     stretch: float  # the time-stretch applied here on top of the engine's speed
     overflow: float  # seconds of speech that did not fit and were cut
+    borrowed: float = 0.0  # seconds of speech past the slot (free time before the next cue)
 
     @property
     def duration(self) -> float:
         return len(self.audio) / self.sample_rate
+
+
+def fit_budget(slot: float, room: float, borrow: float = BORROW_SECONDS) -> float:
+    """Seconds the speech may take before it is sped up: the slot plus the time it may borrow."""
+    return min(max(0.0, room), max(0.0, slot) + borrow)
 
 
 def fit_clip(
@@ -84,25 +105,28 @@ def fit_clip(
     room: float,
     max_speed: float = 1.25,
     raw_duration: float | None = None,
+    borrow: float = BORROW_SECONDS,
 ) -> FittedClip:
-    """Fit trimmed speech into `slot` seconds, borrowing up to `room` seconds (pure function).
+    """Fit trimmed speech into `slot` seconds, borrowing free time up to `room` (pure function).
 
     `audio` may already be sped up by the engine; `raw_duration` is the speech's duration at speed
     1.0 (defaults to the audio's own), so the combined speed stays ≤ `max_speed` even when the engine
-    overshot. Shorter speech is padded to the slot (never slowed below 1.0×); longer speech is
-    time-stretched up to the cap, then may run past the slot up to `room`; what is left over is
-    cut with a fade and counted as overflow.
+    overshot. Speech up to `fit_budget` (slot + `borrow`) keeps its pace; longer speech is
+    time-stretched just enough to fit it, up to the cap, then may run on up to `room`; what is left
+    over is cut with a fade and counted as overflow. Shorter speech is padded to the slot, never
+    slowed below 1.0×.
     """
     if not 1.0 <= max_speed <= 1.5:
         raise ValueError(f"max_speed must be between 1.0 and 1.5, got {max_speed}")
     room = max(0.0, room)
     slot = max(0.0, min(slot, room))
+    budget = fit_budget(slot, room, borrow)
     current = len(audio) / sample_rate
     raw = raw_duration if raw_duration is not None else current
     engine_speed = raw / current if current > 0 else 1.0
-    # the combined speed the slot needs, within [1, cap]; a stretch below 1 only undoes an engine
+    # the combined speed the budget needs, within [1, cap]; a stretch below 1 only undoes an engine
     # that overshot the speed it was asked for, it never slows the speech below its natural pace
-    wanted = raw / slot if slot > 0 else math.inf
+    wanted = raw / budget if budget > 0 else math.inf
     stretch = min(max(wanted, 1.0), max_speed) / engine_speed
     if current > 0 and abs(stretch - 1.0) > _SPEED_EPSILON:
         audio = time_stretch(audio, sample_rate, stretch)
@@ -116,7 +140,8 @@ def fit_clip(
         audio = _fade_out(audio[:room_samples], sample_rate)
     audio = pad_to(np.asarray(audio, dtype=np.float32), round(slot * sample_rate))
     speed = raw / speech if speech > 0 else 1.0
-    return FittedClip(audio, sample_rate, speech, speed, stretch, overflow)
+    borrowed = max(0.0, min(speech, room) - slot)
+    return FittedClip(audio, sample_rate, speech, speed, stretch, overflow, borrowed)
 
 
 def synthesize_segments(
@@ -200,7 +225,7 @@ def _synthesize_one(
     speaker = project.speaker(segment.speaker_id)
     settings = project.settings
     language = segment.tts_language or project.target_language
-    semitones = _resemblance_shift(voice, speaker) if settings.resemblance else 0.0
+    semitones = _pitch_shift_for(voice, speaker, settings.resemblance)
     references = _reference_clips(speaker, project_dir, source_audio) if voice.clones else []
     request = SynthesisRequest(
         text=text,
@@ -239,17 +264,21 @@ def _render(
     folder: Path,
     key: str,
 ) -> DubClip:
-    """Synthesize at the predicted engine speed (again only if that was far off), fit, write the WAV."""
+    """Synthesize at the speed the predicted length needs (again only if that was far off), clean
+    the take up, fit it, write the WAV."""
+    budget = fit_budget(slot, room)
     engine_speed = 1.0
     if synthesizer.native_speed:
-        engine_speed = _engine_speed(_predicted_raw_duration(request, synthesizer, segment), slot, max_speed)
-    audio, rate = _speak(replace(request, speed=engine_speed), synthesizer, semitones)
+        predicted = _predicted_raw_duration(request, synthesizer, segment)
+        engine_speed = _engine_speed(predicted, budget, max_speed)
+    audio, rate, cut = _speak(replace(request, speed=engine_speed), synthesizer, semitones, slot)
     # the engine's speed control scales the duration: the take tells the speed-1.0 duration
     raw_duration = len(audio) / rate * engine_speed
-    wanted = _engine_speed(raw_duration, slot, max_speed)
+    wanted = _engine_speed(raw_duration, budget, max_speed)
     if synthesizer.native_speed and abs(wanted / engine_speed - 1.0) > RESYNTHESIS_TOLERANCE:
         engine_speed = wanted
-        audio, rate = _speak(replace(request, speed=engine_speed), synthesizer, semitones)
+        audio, rate, cut = _speak(replace(request, speed=engine_speed), synthesizer, semitones, slot)
+        raw_duration = len(audio) / rate * engine_speed
     fitted = fit_clip(audio, rate, slot=slot, room=room, max_speed=max_speed, raw_duration=raw_duration)
     folder.mkdir(parents=True, exist_ok=True)
     write_wav(folder / f"{key}.wav", fade_edges(fitted.audio, rate, 0.005), rate)  # atomic; DiskFullError
@@ -266,14 +295,16 @@ def _render(
         raw_duration=round(raw_duration, 4),
         overflow=round(fitted.overflow, 4),
         cache_key=key,
+        pauses_cut=round(cut, 4),
+        borrowed=round(fitted.borrowed, 4),
     )
 
 
-def _engine_speed(raw_duration: float, slot: float, max_speed: float) -> float:
-    """The speed that makes `raw_duration` seconds of speech fill `slot`, within [1, cap]."""
-    if slot <= 0:
+def _engine_speed(raw_duration: float, budget: float, max_speed: float) -> float:
+    """The speed that makes `raw_duration` seconds of speech fill `budget`, within [1, cap]."""
+    if budget <= 0:
         return max_speed
-    return min(max(raw_duration / slot, 1.0), max_speed)
+    return min(max(raw_duration / budget, 1.0), max_speed)
 
 
 def _predicted_raw_duration(request: SynthesisRequest, synthesizer: Synthesizer, segment: Segment) -> float:
@@ -291,12 +322,22 @@ def _predicted_raw_duration(request: SynthesisRequest, synthesizer: Synthesizer,
     return estimate_duration(request.text, request.language, engine)
 
 
-def _speak(request: SynthesisRequest, synthesizer: Synthesizer, semitones: float) -> tuple[np.ndarray, int]:
+def _speak(
+    request: SynthesisRequest, synthesizer: Synthesizer, semitones: float, slot: float
+) -> tuple[np.ndarray, int, float]:
+    """(the take with its edges trimmed — and its long pauses shortened if it overruns the slot —,
+    its rate, the seconds of pause cut at speed 1.0)."""
     result = synthesizer.synthesize(request)
-    audio = trim_silence(result.audio, result.sample_rate)
+    rate = result.sample_rate
+    audio = trim_silence(result.audio, rate)
+    cut = 0.0
+    if len(audio) / rate > slot:
+        shorter = shorten_pauses(audio, rate, longest=LONGEST_PAUSE / request.speed)
+        cut = (len(audio) - len(shorter)) / rate * request.speed
+        audio = shorter
     if semitones:
-        audio = pitch_shift(audio, result.sample_rate, semitones)
-    return audio, result.sample_rate
+        audio = pitch_shift(audio, rate, semitones)
+    return audio, rate, cut
 
 
 def _fade_out(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -305,6 +346,16 @@ def _fade_out(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     if length:
         out[-length:] *= np.linspace(1.0, 0.0, length, dtype=np.float32)
     return out
+
+
+def _pitch_shift_for(voice: Voice, speaker: Speaker | None, resemblance: bool) -> float:
+    """The speaker's own pitch setting (from the editor or the voice library) wins; else the
+    project's resemblance setting."""
+    if speaker is not None and speaker.pitch_semitones is not None and not voice.clones:
+        return round(
+            max(-MAX_RESEMBLANCE_SEMITONES, min(MAX_RESEMBLANCE_SEMITONES, speaker.pitch_semitones)), 2
+        )
+    return _resemblance_shift(voice, speaker) if resemblance else 0.0
 
 
 def _resemblance_shift(voice: Voice, speaker: Speaker | None) -> float:
@@ -363,6 +414,7 @@ def _cache_key(
         "max_speed": max_speed,
         "semitones": semitones,
         "references": [Path(p).name for p in request.reference_audio],
+        "fitting": FITTING_REVISION,
     }
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()[:16]
@@ -397,3 +449,29 @@ def _overflow_issue(segment: Segment, clip: DubClip, text: str) -> ValidationIss
         suggestion=f"Shorten the translation by about {surplus} characters (of {len(text)}).",
         value=round(clip.overflow, 3),
     )
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """How a dub's takes sit in their slots (bench/dub_intelligibility.py and the tests read it)."""
+
+    takes: int
+    fitted: int  # inside slot + borrowed time, at ≤ max speed, nothing cut
+    borrowed: int  # takes that use free time after their slot
+    overlapping: int  # takes running into the next cue (never, by construction)
+
+    @property
+    def fitted_share(self) -> float:
+        return self.fitted / self.takes if self.takes else 1.0
+
+
+def fit_report(segments: Sequence[Segment], max_speed: float) -> FitReport:
+    ordered = sorted(segments, key=lambda s: (s.start, s.end))
+    clips = [s.clip for s in ordered if s.clip is not None]
+    fitted = sum(1 for c in clips if c.overflow <= 0.005 and c.speed <= max_speed + 0.01)
+    overlapping = sum(
+        1
+        for current, following in itertools.pairwise(ordered)
+        if current.clip is not None and current.clip.end > following.start + 0.005
+    )
+    return FitReport(len(clips), fitted, sum(1 for c in clips if c.borrowed > 0.005), overlapping)

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from dubstudio.core.progress import CancelToken, ProgressCallback, ProgressEvent, stage_reporter
-from dubstudio.core.project import Gender, Segment, Settings, Speaker, TimeSpan, ValidationIssue, Word, new_id
+from dubstudio.core.project import Segment, Settings, Speaker, TimeSpan, ValidationIssue, Word, new_id
 from dubstudio.engines.base import (
-    RECOGNITION_RATE,
     Diarization,
     Diarizer,
     RecognizedSegment,
@@ -25,6 +24,7 @@ from dubstudio.engines.base import (
     Transcriber,
 )
 from dubstudio.engines.speakers import SAME_SPEAKER_SIMILARITY, exclusive_spans, match_speakers
+from dubstudio.stages.speaker_traits import speech_of, voice_traits
 
 STAGE = "transcription"
 
@@ -46,10 +46,6 @@ SPACELESS_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "km", "bo", "yue"
 
 #: a speaker's reference clips: single-speaker stretches of this length, at most this many
 CLIP_MIN_SECONDS, CLIP_MAX_SECONDS, MAX_CLIPS = 3.0, 10.0, 3
-#: gender from the median F0: below the first male, above the second female, between unknown
-MALE_MAX_F0, FEMALE_MIN_F0 = 165.0, 180.0
-#: seconds of a speaker's clips the pitch tracker looks at
-PITCH_SECONDS = 8.0
 
 
 @dataclass
@@ -152,14 +148,15 @@ def describe_speaker(
     embedding: np.ndarray | None,
     known_speakers: Sequence[Speaker],
 ) -> Speaker:
-    """Reference clips, median F0 and gender from this run; user choices of a known speaker kept."""
+    """Reference clips, median F0 and gender from this run (every stretch the speaker speaks alone:
+    `speaker_traits`); user choices of a known speaker kept."""
     spans = exclusive_spans(turns).get(speaker_id, [])
     clips = reference_clips(spans)
-    pitch_spans = [(c.start, c.end) for c in clips] or sorted(spans, key=lambda s: s[0] - s[1])[:5]
-    f0 = median_f0(audio, pitch_spans)
+    traits = voice_traits(speech_of(audio, spans))
     measured = {
-        "gender": gender_from_f0(f0),
-        "median_f0": f0,
+        "gender": traits.gender,
+        "gender_evidence": traits.evidence,
+        "median_f0": traits.median_f0,
         "embedding": [float(x) for x in embedding] if embedding is not None else [],
         "reference_clips": clips,
     }
@@ -173,38 +170,6 @@ def reference_clips(spans: Sequence[tuple[float, float]]) -> list[TimeSpan]:
     """Up to three of the longest single-speaker stretches of 3–10 s (longer ones are cut to 10 s)."""
     long_enough = sorted((s for s in spans if s[1] - s[0] >= CLIP_MIN_SECONDS), key=lambda s: s[0] - s[1])
     return [TimeSpan(start, min(end, start + CLIP_MAX_SECONDS)) for start, end in long_enough[:MAX_CLIPS]]
-
-
-def median_f0(audio: np.ndarray, spans: Sequence[tuple[float, float]]) -> float | None:
-    """Median fundamental frequency (probabilistic YIN) over the voiced frames of `spans`."""
-    import librosa
-
-    pieces = [audio[int(s * RECOGNITION_RATE) : int(e * RECOGNITION_RATE)] for s, e in spans]
-    pieces = [p for p in pieces if len(p) >= RECOGNITION_RATE // 2]
-    if not pieces:
-        return None
-    # pYIN is the slowest step of the stage; a few seconds of voiced speech settle the median
-    speech = np.concatenate(pieces)[: int(PITCH_SECONDS * RECOGNITION_RATE)]
-    f0, voiced, _ = librosa.pyin(
-        speech.astype(np.float32),
-        fmin=60.0,
-        fmax=400.0,
-        sr=RECOGNITION_RATE,
-        frame_length=1024,
-        hop_length=320,
-    )
-    values = f0[voiced & np.isfinite(f0)]
-    return round(float(np.median(values)), 1) if values.size else None
-
-
-def gender_from_f0(f0: float | None) -> Gender:
-    if f0 is None:
-        return "unknown"
-    if f0 < MALE_MAX_F0:
-        return "male"
-    if f0 > FEMALE_MIN_F0:
-        return "female"
-    return "unknown"
 
 
 def assign_speaker(start: float, end: float, turns: Sequence[SpeakerTurn]) -> str:

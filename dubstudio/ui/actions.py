@@ -185,7 +185,7 @@ MENUS: dict[str, list[str | None]] = {
     ],
     "&View": ["zoom_in", "zoom_out", "zoom_fit", None, "show_flagged", "show_all"],
     "P&ipeline": ["run", "cancel", None, "preview", "export"],
-    "&Tools": ["models", "settings"],
+    "&Tools": ["models", "voices", "settings"],
     "&Help": ["shortcuts", "about"],
 }  # fmt: skip
 TOOLBAR: list[str | None] = [
@@ -264,6 +264,7 @@ def build_window_actions(window: MainWindow) -> ActionRegistry:
     a("preview", "Render &preview audio (dub and mix)", run.render_preview, "F6", sp.SP_MediaVolume,
       enabled_when=_has_project, toolbar_text="Preview")
     a("models", "&Models…", window.show_models, None, sp.SP_DriveHDIcon)
+    a("voices", "&Voices…", window.show_voices, "Ctrl+Shift+V", sp.SP_DirHomeIcon, tip="Voice library")
     a("settings", "&Settings…", window.show_settings, QKeySequence.StandardKey.Preferences)
     a("shortcuts", "&Keyboard shortcuts", window.show_shortcuts, "F1", sp.SP_DialogHelpButton)
     a("about", "&About DubStudio", window.show_about, None, sp.SP_MessageBoxInformation)

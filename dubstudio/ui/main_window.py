@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
         self.inspector.take_requested.connect(edits.pick_take)
         self.inspector.play_take_requested.connect(self.playback.play_clip)
         self.inspector.memory_candidates.apply_requested.connect(edits.use_memory)
+        self.inspector.name_speaker_requested.connect(self.show_voices)
 
     # ==== the project ==============================================================================
     def open_project(self, folder: Path, **options: Any) -> bool:
@@ -283,6 +284,11 @@ class MainWindow(QMainWindow):
         from dubstudio.ui.dialogs.models import ModelManagerDialog
 
         ModelManagerDialog(self).exec()
+
+    def show_voices(self, speaker_id: str = "") -> None:
+        from dubstudio.ui.dialogs.voices import VoicesDialog
+
+        VoicesDialog(self.doc, self.undo_stack, parent=self, speaker_id=speaker_id).exec()
 
     def show_settings(self) -> None:
         from dubstudio.ui.dialogs.settings_dialog import SettingsDialog

@@ -66,3 +66,18 @@ def test_pad_to_never_shortens():
     audio = np.ones(10, np.float32)
     assert len(pad_to(audio, 25)) == 25 and pad_to(audio, 25)[10:].sum() == 0
     assert len(pad_to(audio, 5)) == 10
+
+
+def test_shorten_pauses_cuts_long_internal_silences_only():
+    from dubstudio.core.dsp import shorten_pauses
+
+    rate = 16_000
+    tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(rate // 2) / rate)).astype(np.float32)
+    silence = np.zeros(rate, dtype=np.float32)  # a 1 s pause
+    short = np.zeros(rate // 10, dtype=np.float32)  # a 0.1 s pause stays
+    audio = np.concatenate([silence[: rate // 5], tone, silence, tone, short, tone])
+    out = shorten_pauses(audio, rate, longest=0.25)
+    assert len(audio) - len(out) == pytest.approx(0.75 * rate, abs=0.03 * rate)
+    assert out[: rate // 5].max() == 0.0  # leading silence is trim_silence's business, kept here
+    assert np.abs(out).max() <= 0.31  # the crossfade never adds level
+    assert len(shorten_pauses(tone, rate)) == len(tone)

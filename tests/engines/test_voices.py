@@ -1,14 +1,17 @@
-"""The voice catalog from the installed engines, with pitch measured once and cached by version."""
+"""The voice catalog from the installed engines: native language and gender known, the voices
+matching may pick measured once (voice QA through Whisper base) and stored by engine version."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from dubstudio.core.project import Speaker, TimeSpan
 from dubstudio.engines.espeak import EspeakSynthesizer
-from dubstudio.engines.voices import build_catalog
+from dubstudio.engines.voice_qa import MEASUREMENT_REVISION, WhisperJudge
+from dubstudio.engines.voices import ACCENTED, FORMANT, NATIVE, CatalogStore, build_catalog, tier
 
 
 @pytest.fixture(scope="module")
@@ -17,88 +20,103 @@ def engines(counting_synthesizer, kokoro):
 
 
 @pytest.fixture(scope="module")
-def cache_path(tmp_path_factory):
+def store(tmp_path_factory) -> CatalogStore:
     # shared with the voice-matching tests of the same session, so voices are measured once
-    return tmp_path_factory.getbasetemp() / "voice_catalog.json"
+    return CatalogStore(tmp_path_factory.getbasetemp() / "voice_catalog.sqlite")
+
+
+@pytest.fixture(scope="module")
+def judge() -> WhisperJudge:
+    return WhisperJudge("cpu")
+
+
+def test_tiers_put_native_voices_first(engines) -> None:
+    kokoro, espeak = engines
+    voices = {v.id: v for v in build_catalog([kokoro, espeak], language="es", measure=False)}
+    assert tier(voices["kokoro:ef_dora"], "es") == NATIVE
+    assert tier(voices["kokoro:jf_alpha"], "es") == ACCENTED
+    assert tier(voices["espeak:es+f3"], "es") == FORMANT
 
 
 @pytest.mark.slow
-def test_catalog_measures_pitch_once_and_caches_it_by_engine_version(engines, cache_path):
+def test_native_voices_are_measured_once_and_understood(engines, store, judge) -> None:
     kokoro, espeak = engines
-    catalog = build_catalog([kokoro, espeak], language="es", cache_path=cache_path)
+    catalog = build_catalog([kokoro, espeak], language="es", judge=judge, store=store)
     by_id = {v.id: v for v in catalog}
-    assert {"kokoro:jm_kumo", "kokoro:jf_alpha", "espeak:es+m3", "espeak:es+f3"} <= set(by_id)
-    assert all(v.pitch_hz for v in catalog)
-    assert by_id["kokoro:jm_kumo"].pitch_hz < 150 < by_id["kokoro:jf_alpha"].pitch_hz
-    assert by_id["espeak:es+m3"].pitch_hz < by_id["espeak:es+f3"].pitch_hz
-    stored = json.loads(cache_path.read_text())
-    assert f"kokoro@{kokoro.version}" in stored and f"espeak@{espeak.version}" in stored
+    natives = [by_id[f"kokoro:{name}"] for name in ("ef_dora", "em_alex", "em_santa")]
+    assert all(v.wer is not None and v.wer <= 0.15 for v in natives), [(v.id, v.wer) for v in natives]
+    assert all(v.speech_rate and 8 < v.speech_rate < 20 for v in natives)
+    pitch = {name: by_id[f"kokoro:{name}"].pitch_hz for name in ("ef_dora", "em_alex", "em_santa")}
+    assert max(pitch["em_santa"], pitch["em_alex"]) < 150 < pitch["ef_dora"]
+    # only the tier matching picks from is measured: an accent or espeak-ng waits until needed
+    assert by_id["kokoro:jf_alpha"].wer is None and by_id["espeak:es+f3"].wer is None
+    row = store.db.execute("SELECT data FROM measurements WHERE voice = 'kokoro:ef_dora'").fetchone()
+    assert len(json.loads(row[0])["heard"]) == 3
 
     calls = kokoro.calls + espeak.calls
-    again = build_catalog([kokoro, espeak], language="es", cache_path=cache_path)
+    again = build_catalog([kokoro, espeak], language="es", judge=judge, store=store)
     assert kokoro.calls + espeak.calls == calls
-    assert [(v.id, v.pitch_hz) for v in again] == [(v.id, v.pitch_hz) for v in catalog]
+    assert [(v.id, v.wer, v.pitch_hz) for v in again] == [(v.id, v.wer, v.pitch_hz) for v in catalog]
 
 
-def test_catalog_filters_by_language_without_measuring(engines, tmp_path):
+@pytest.mark.slow
+def test_progress_names_each_voice_measured(engines, tmp_path, judge) -> None:
+    kokoro, _ = engines
+    events = []
+    store = CatalogStore(tmp_path / "c.sqlite")
+    build_catalog([kokoro], language="it", judge=judge, store=store, progress=events.append)
+    assert [e.message for e in events[:2]] == [
+        "checking native voice 1 of 2: if_sara", "checking native voice 2 of 2: im_nicola"
+    ]  # fmt: skip
+    assert events[-1].fraction == 1.0 and {e.stage for e in events} == {"voiceMatching"}
+
+
+def test_catalog_filters_by_language_without_measuring(engines, tmp_path) -> None:
     kokoro, espeak = engines
     calls = kokoro.calls + espeak.calls
-    german = build_catalog([kokoro, espeak], language="de", measure=False, cache_path=tmp_path / "c.json")
+    german = build_catalog([kokoro, espeak], language="de", measure=False)
     assert {v.engine for v in german} == {"kokoro", "espeak"}
     assert all("de" in v.languages for v in german)
-    assert build_catalog([kokoro], language="ja", measure=False, cache_path=tmp_path / "c.json") == []
+    assert not [v for v in german if v.engine == "kokoro" and tier(v, "de") == NATIVE]  # no German voice
+    assert build_catalog([kokoro], language="ja", measure=False) == []  # no Japanese G2P here
     assert kokoro.calls + espeak.calls == calls
 
 
 @pytest.mark.slow
-def test_embedder_fills_voice_embeddings(engines, tmp_path):
-    """A speaker embedder (here: a tiny spectral-centroid feature) is applied to each voice's own
-    measured take, its values stored per voice and cached under the embedder's name."""
-    import numpy as np
-
+def test_embedder_fills_voice_embeddings(engines, tmp_path) -> None:
+    """A speaker embedder (here: a tiny spectral-centroid feature) is applied to each measured take."""
     kokoro, _ = engines
-    takes: list[tuple[int, float]] = []
 
     def centroid(audio, rate):
         spectrum = np.abs(np.fft.rfft(audio))
         frequencies = np.fft.rfftfreq(len(audio), 1 / rate)
-        value = float((spectrum * frequencies).sum() / spectrum.sum())
-        takes.append((rate, len(audio) / rate))
-        return [value / 4000.0, 1.0]
+        return [float((spectrum * frequencies).sum() / spectrum.sum()) / 4000.0, 1.0]
 
-    cache = tmp_path / "c.json"
-    catalog = build_catalog(
-        [kokoro], language="es", embedder=centroid, embedder_name="centroid", cache_path=cache
+    store = CatalogStore(tmp_path / "c.sqlite")
+    catalog = build_catalog([kokoro], language="pt", embedder=centroid, embedder_name="centroid", store=store)
+    natives = [v for v in catalog if v.native_language == "pt"]
+    assert len(natives) >= 2 and all(len(v.embedding) == 2 for v in natives)
+    # the feature of each voice's own measured take: real speech, a different spectrum per voice
+    assert all(v.embedding[1] == 1.0 and 0.1 < v.embedding[0] < 0.8 for v in natives), natives
+    assert len({round(v.embedding[0], 4) for v in natives}) == len(natives)
+    key = f"kokoro@{kokoro.version}#m{MEASUREMENT_REVISION}"
+    assert store.embedding(key, natives[0].id, "centroid") == pytest.approx(
+        natives[0].embedding, rel=1e-6
     )
-    assert len(takes) == len(catalog) == 5  # one take per voice, each a sentence of real speech
-    assert all(rate == 24_000 and 1.0 < seconds < 8.0 for rate, seconds in takes)
-    values = {v.name: v.embedding for v in catalog}
-    assert all(embedding[1] == 1.0 and 0.1 < embedding[0] < 0.8 for embedding in values.values()), values
-    assert len({round(e[0], 4) for e in values.values()}) == 5  # five voices, five different spectra
-    stored = json.loads(cache.read_text())[f"kokoro@{kokoro.version}"]
-    assert {v.id: stored[v.id]["embeddings"]["centroid"] for v in catalog} == {
-        v.id: v.embedding for v in catalog
-    }
-    again = build_catalog(
-        [kokoro], language="es", embedder=centroid, embedder_name="centroid", cache_path=cache
-    )
-    assert len(takes) == 5 and [v.embedding for v in again] == [v.embedding for v in catalog]
 
 
-def test_cloning_engines_add_one_voice_per_speaker(tmp_path):
-    import json as _json
-
+def test_cloning_engines_add_one_voice_per_speaker(tmp_path) -> None:
     from dubstudio.engines.coqui import XttsSynthesizer
 
     folder = tmp_path / "coqui-xtts-v2"
     folder.mkdir()
-    (folder / "config.json").write_text(_json.dumps({"model": "xtts", "languages": ["es", "en"]}))
-    (folder / "manifest.json").write_text(_json.dumps({"id": "coqui-xtts-v2", "files": {}}))
+    (folder / "config.json").write_text(json.dumps({"model": "xtts", "languages": ["es", "en"]}))
+    (folder / "manifest.json").write_text(json.dumps({"id": "coqui-xtts-v2", "files": {}}))
     speakers = [Speaker("a", reference_clips=[TimeSpan(0, 3)]), Speaker("b")]
     catalog = build_catalog(
         [XttsSynthesizer(folder=folder, device="cpu")],
         language="es",
         speakers=speakers,
-        cache_path=tmp_path / "c",
+        store=CatalogStore(tmp_path / "c.sqlite"),
     )
     assert [v.id for v in catalog] == ["xtts:clone:a", "xtts:clone:b"]

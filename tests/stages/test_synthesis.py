@@ -65,9 +65,23 @@ def test_engine_speed_counts_toward_the_cap(speech):
     audio, rate = speech
     raw = len(audio) / rate
     already_fast = audio[: int(len(audio) / 1.2)]  # as if the engine read it at 1.2×
-    fitted = fit_clip(already_fast, rate, slot=raw / 2, room=raw, max_speed=1.25, raw_duration=raw)
+    fitted = fit_clip(
+        already_fast, rate, slot=raw / 2, room=raw, max_speed=1.25, raw_duration=raw, borrow=0.0
+    )
     assert fitted.speed == pytest.approx(1.25, rel=0.01)
     assert fitted.stretch == pytest.approx(1.25 / 1.2, rel=0.01)
+
+
+def test_free_time_after_the_slot_is_borrowed_before_any_speed_up(speech):
+    audio, rate = speech
+    raw = len(audio) / rate
+    fitted = fit_clip(audio, rate, slot=raw - 0.6, room=raw + 2.0)  # 0.6 s over, 2 s free after
+    assert fitted.speed == 1.0 and fitted.stretch == 1.0 and fitted.overflow == 0.0
+    assert fitted.borrowed == pytest.approx(0.6, abs=0.01)
+    # more than BORROW_SECONDS over: borrow the second, speed up only for the rest
+    tight = fit_clip(audio, rate, slot=raw - 1.6, room=raw + 2.0)
+    assert tight.speed == pytest.approx(raw / (raw - 0.6), rel=0.01)
+    assert tight.borrowed == pytest.approx(1.0, abs=0.02)
 
 
 # ---- synthesize_segments with real engines ----------------------------------------------------
@@ -201,6 +215,6 @@ def test_an_engine_that_overshoots_the_cap_is_brought_back_to_it(speech):
     audio, rate = speech
     raw = len(audio) / rate
     too_fast = audio[: int(len(audio) / 1.35)]  # asked for 1.25×, the engine delivered 1.35×
-    fitted = fit_clip(too_fast, rate, slot=raw / 2, room=raw, max_speed=1.25, raw_duration=raw)
+    fitted = fit_clip(too_fast, rate, slot=raw / 2, room=raw, max_speed=1.25, raw_duration=raw, borrow=0.0)
     assert fitted.speed == pytest.approx(1.25, rel=0.01)
     assert fitted.stretch < 1.0

@@ -1,6 +1,8 @@
-"""Stage 4 on the real catalog (Kokoro + espeak-ng, pitches measured from real synthesis)."""
+"""Stage 4 on the real catalog (Kokoro + espeak-ng, native voices measured by the real voice QA)."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 
@@ -8,14 +10,18 @@ from dubstudio.core.errors import UnsupportedLanguageError
 from dubstudio.core.project import Segment, Speaker, TimeSpan
 from dubstudio.engines.base import Voice
 from dubstudio.engines.espeak import EspeakSynthesizer
-from dubstudio.engines.voices import build_catalog
-from dubstudio.stages.voice_matching import NoVoiceError, match_voices
+from dubstudio.engines.kokoro import KokoroSynthesizer
+from dubstudio.engines.voice_qa import WhisperJudge
+from dubstudio.engines.voices import CatalogStore, build_catalog
+from dubstudio.stages.voice_matching import NoVoiceError, auto_candidates, match_voices
 
 
 @pytest.fixture(scope="module")
-def catalog(tmp_path_factory, kokoro) -> list[Voice]:
-    cache = tmp_path_factory.getbasetemp() / "voice_catalog.json"
-    return build_catalog([kokoro, EspeakSynthesizer()], language="es", cache_path=cache)
+def catalog(tmp_path_factory) -> list[Voice]:
+    store = CatalogStore(tmp_path_factory.getbasetemp() / "voice_catalog.sqlite")
+    return build_catalog(
+        [KokoroSynthesizer(), EspeakSynthesizer()], language="es", judge=WhisperJudge("cpu"), store=store
+    )
 
 
 @pytest.fixture(scope="module")
@@ -33,30 +39,47 @@ def _segments(*speaker_ids: str) -> list[Segment]:
 pytestmark = pytest.mark.slow
 
 
-def test_speakers_get_distinct_voices_of_their_gender_and_pitch(catalog, by_id):
+def test_speakers_get_native_voices_of_their_gender_with_reasons(catalog, by_id):
     speakers = [
-        Speaker("man", gender="male", median_f0=105.0),
-        Speaker("woman-low", gender="female", median_f0=190.0),
-        Speaker("woman-high", gender="female", median_f0=300.0),
+        Speaker("man", gender="male", median_f0=105.0, gender_evidence="low pitch, 105 Hz"),
+        Speaker("woman", gender="female", median_f0=205.0),
     ]
-    outcome = match_voices(speakers, _segments("man", "woman-low", "woman-high"), catalog, "es")
+    outcome = match_voices(speakers, _segments("man", "woman"), catalog, "es")
     chosen = {s.id: by_id[s.voice_id] for s in outcome.speakers}
-    assert len({v.id for v in chosen.values()}) == 3
-    assert chosen["man"].gender == "male" and chosen["man"].engine == "kokoro"
-    assert chosen["woman-low"].gender == chosen["woman-high"].gender == "female"
-    assert chosen["woman-low"].pitch_hz < chosen["woman-high"].pitch_hz
-    assert [s.voice_id for s in outcome.segments] == [
-        chosen[k].id for k in ("man", "woman-low", "woman-high")
-    ]
+    assert chosen["man"].native_language == chosen["woman"].native_language == "es"
+    assert (chosen["man"].gender, chosen["woman"].gender) == ("male", "female")
+    assert chosen["woman"].name == "ef_dora"
+    reason = outcome.speakers[0].voice_reason
+    assert "a native Spanish voice" in reason and "low pitch, 105 Hz" in reason and "WER" in reason
+    assert [s.voice_id for s in outcome.segments] == [chosen["man"].id, chosen["woman"].id]
     assert outcome.issues == []
 
 
-def test_second_male_gets_a_distinct_male_voice_rather_than_a_female_one(catalog, by_id):
-    speakers = [Speaker("m1", gender="male", median_f0=100.0), Speaker("m2", gender="male", median_f0=120.0)]
+def test_two_men_get_the_two_native_male_voices(catalog, by_id):
+    speakers = [Speaker("m1", gender="male", median_f0=100.0), Speaker("m2", gender="male", median_f0=140.0)]
+    voices = [by_id[s.voice_id] for s in match_voices(speakers, [], catalog, "es").speakers]
+    assert {v.name for v in voices} == {"em_alex", "em_santa"}
+
+
+def test_two_women_share_the_one_native_female_voice_rather_than_take_a_mans(catalog):
+    """Spanish has one native female voice: both women get it (an accented or formant voice is not
+    picked while natives exist), and the reason says why it is shared."""
+    speakers = [Speaker(i, gender="female", median_f0=f0) for i, f0 in (("a", 203.0), ("b", 194.0))]
     outcome = match_voices(speakers, [], catalog, "es")
-    voices = [by_id[s.voice_id] for s in outcome.speakers]
-    assert voices[0].id != voices[1].id
-    assert all(v.gender == "male" for v in voices)
+    assert [s.voice_id for s in outcome.speakers] == ["kokoro:ef_dora", "kokoro:ef_dora"]
+    assert all("shared with another speaker" in s.voice_reason for s in outcome.speakers)
+
+
+def test_a_voice_that_is_hard_to_understand_is_never_picked(catalog):
+    muffled = [dataclasses.replace(v, wer=0.6) if v.name == "ef_dora" else v for v in catalog]
+    candidates, _tier, all_hard = auto_candidates(muffled, "es")
+    assert "kokoro:ef_dora" not in {v.id for v in candidates} and not all_hard
+    outcome = match_voices([Speaker("w", gender="female", median_f0=210.0)], [], muffled, "es")
+    assert outcome.speakers[0].voice_id != "kokoro:ef_dora"
+    # the user may still choose it
+    chosen = match_voices([Speaker("w", voice_override="kokoro:ef_dora")], [], muffled, "es")
+    assert chosen.speakers[0].voice_id == "kokoro:ef_dora"
+    assert chosen.speakers[0].voice_reason == "ef_dora: chosen by you"
 
 
 def test_overrides_win_and_persist(catalog):
@@ -68,6 +91,14 @@ def test_overrides_win_and_persist(catalog):
     assert outcome.speakers[0].voice_override == "espeak:es+f3"
     assert [s.voice_id for s in outcome.segments] == ["espeak:es+f3", "kokoro:jf_alpha"]
     assert outcome.segments[1].voice_override == "kokoro:jf_alpha"
+
+
+def test_a_preferred_voice_from_the_library_comes_with_its_reason(catalog):
+    speakers = [Speaker("a", gender="male", median_f0=100.0)]
+    preferred = {"a": ("kokoro:em_santa", "Maya's voice in the voice library")}
+    outcome = match_voices(speakers, [], catalog, "es", preferred=preferred)
+    assert outcome.speakers[0].voice_id == "kokoro:em_santa"
+    assert outcome.speakers[0].voice_reason == "em_santa: Maya's voice in the voice library"
 
 
 def test_invalid_override_and_unknown_speaker_are_fallback_warnings(catalog, by_id):
@@ -82,7 +113,7 @@ def test_invalid_override_and_unknown_speaker_are_fallback_warnings(catalog, by_
 
 def test_speaker_without_any_information_gets_a_default_with_warning(catalog):
     outcome = match_voices([Speaker("x")], _segments("x"), catalog, "es")
-    assert outcome.speakers[0].voice_id.startswith("kokoro:")
+    assert outcome.speakers[0].voice_id in {"kokoro:ef_dora", "kokoro:em_alex", "kokoro:em_santa"}
     assert [i.code for i in outcome.issues] == ["fallback_voice"]
 
 
@@ -93,11 +124,15 @@ def test_no_voice_for_the_language_is_a_hard_failure(catalog):
     assert [(i.code, i.severity) for i in caught.value.issues] == [("no_voice", "error")]
 
 
-def test_quality_note_for_german_is_a_warning(kokoro):
-    german = build_catalog([kokoro], language="de", measure=False)
-    outcome = match_voices([Speaker("a", gender="male")], [], german, "de")
-    assert outcome.speakers[0].voice_id == "kokoro:jm_kumo"
-    assert any("German" in i.message for i in outcome.issues)
+def test_german_has_no_native_kokoro_voice_an_accent_is_honest_about_it():
+    german = build_catalog([KokoroSynthesizer(), EspeakSynthesizer()], language="de", measure=False)
+    outcome = match_voices([Speaker("a", gender="male", median_f0=110.0)], [], german, "de")
+    voice = next(v for v in german if v.id == outcome.speakers[0].voice_id)
+    assert voice.engine == "kokoro" and voice.native_language != "de"
+    mismatch = [i for i in outcome.issues if i.code == "voice_language_mismatch"]
+    assert len(mismatch) == 1 and mismatch[0].severity == "warning" and mismatch[0].subtitle_id == ""
+    assert "espeak-ng" in mismatch[0].suggestion and "Coqui" in mismatch[0].suggestion
+    assert "no native German voice" in outcome.speakers[0].voice_reason
 
 
 def test_a_speakers_own_clone_is_preferred_and_never_given_to_another(catalog):

@@ -30,6 +30,7 @@ from dubstudio.core.project import DubClip, Segment
 from dubstudio.core.timeline import format_timecode
 from dubstudio.ui.document import ProjectDocument
 from dubstudio.ui.inspector.memory import MemoryCandidates
+from dubstudio.ui.segments.voice_tooltip import voice_tooltip
 
 Choices = Callable[[], list[tuple[str, str]]]
 
@@ -47,6 +48,8 @@ class SegmentInspector(QWidget):
     take_requested = Signal(str, int)
     #: play an earlier take: (clip path relative to the project)
     play_take_requested = Signal(str)
+    #: open the Voices dialog on this speaker (name them, answer the voice library's proposal)
+    name_speaker_requested = Signal(str)
 
     def __init__(
         self,
@@ -74,6 +77,8 @@ class SegmentInspector(QWidget):
         )
         self.apply_button.setToolTip("Apply the edited texts (Ctrl+Return)")
         self.speaker = QComboBox(self)
+        self.name_speaker = QPushButton("Name…", self)
+        self.name_speaker.setToolTip("Name this speaker and keep their voice in the voice library")
         self.voice = QComboBox(self)
         self.memory_candidates = MemoryCandidates(self)
         self.takes = QListWidget(self)
@@ -95,7 +100,10 @@ class SegmentInspector(QWidget):
         apply_row.addWidget(self.apply_button)
         form.addRow(apply_row)
         form.addRow("Memory:", self.memory_candidates)
-        form.addRow("Speaker:", self.speaker)
+        speaker_row = QHBoxLayout()
+        speaker_row.addWidget(self.speaker, 1)
+        speaker_row.addWidget(self.name_speaker)
+        form.addRow("Speaker:", speaker_row)
         form.addRow("Voice:", self.voice)
         take_buttons = QHBoxLayout()
         take_buttons.addWidget(self.play_take)
@@ -121,6 +129,9 @@ class SegmentInspector(QWidget):
         self.speaker.activated.connect(self._speaker_chosen)
         self.voice.activated.connect(self._voice_chosen)
         self.use_take.clicked.connect(self._use_take)
+        self.name_speaker.clicked.connect(
+            lambda: self.name_speaker_requested.emit(self.speaker.currentData() or "")
+        )
         self.play_take.clicked.connect(self._play_take)
         self.takes.currentRowChanged.connect(lambda _row: self._update_take_buttons())
         doc.selection_changed.connect(self.show_segment)
@@ -143,6 +154,7 @@ class SegmentInspector(QWidget):
             self.translation,
             self.apply_button,
             self.speaker,
+            self.name_speaker,
             self.voice,
             self.takes,
         ):
@@ -184,6 +196,13 @@ class SegmentInspector(QWidget):
         if current and self.voice.findData(current) < 0:
             self.voice.addItem(current, current)
         self.voice.setCurrentIndex(self.voice.findData(current))
+        speaker = project.speaker(segment.speaker_id) if project else None
+        self.voice.setToolTip(voice_tooltip(project, segment) if project else "")
+        if speaker is not None and speaker.library_status == "proposed":
+            self.name_speaker.setText("Confirm…")
+            self.name_speaker.setToolTip(f"The voice library thinks this is {speaker.label}: confirm it")
+        else:
+            self.name_speaker.setText("Name…")
 
     @staticmethod
     def _take_label(clip: DubClip, current: bool) -> str:

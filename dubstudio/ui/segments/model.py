@@ -19,6 +19,7 @@ from dubstudio.core.timeline import format_timecode
 from dubstudio.pipeline.translation_memory import describe_origin
 from dubstudio.stages.cue_metrics import characters_per_second, cps_level, fit_level, fit_text
 from dubstudio.ui.document import ProjectDocument
+from dubstudio.ui.segments.voice_tooltip import voice_tooltip
 from dubstudio.ui.theme import ERROR_COLOR, WARNING_COLOR
 
 SEGMENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -182,6 +183,8 @@ class SegmentTableModel(QAbstractTableModel):
                 f"raw TTS {clip.raw_duration:.2f} s\n"
                 f"speed ×{clip.speed:.2f}, stretch ×{clip.stretch:.2f}, overflow {clip.overflow:.2f} s"
             )
+        if column == Column.VOICE and self.doc.project is not None:
+            return voice_tooltip(self.doc.project, segment)
         if column == Column.NUMBER and segment.stale:
             return "Needs re-run: " + ", ".join(segment.stale)
         if column in (Column.ORIGINAL, Column.TRANSLATION):

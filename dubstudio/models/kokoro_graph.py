@@ -1,5 +1,6 @@
 """Speed rewrites of the float Kokoro-82M graph for onnxruntime's CPU provider (applied with the
-float rewrite, `dequantize.py`, when the engine first loads; bench/kokoro_speed.py measures them).
+float rewrite, `dequantize.py`, when `dubstudio models install` builds the pack's float model:
+`build_float_model`; bench/kokoro_speed.py measures them).
 
 The vocoder (an iSTFTNet generator) spends most of its non-convolution time in chains of element-wise
 ops over [1, C, frames] tensors — each op is one pass over 16 MB for a 6 s take — and in kernels that
@@ -23,14 +24,29 @@ equal) — except the STFT's phase in bins 0 and N/2, see `_add_dft_conv`.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from dubstudio.engines.dequantize import without_dead_nodes
+from dubstudio.models.dequantize import dequantize_model, without_dead_nodes
 
 _SNAKE_RECIPROCAL_TOLERANCE = 1e-5  # the exported 1/α is a rounded reciprocal: c·α = 1 within this
+#: the int8 graph of the Kokoro pack, which the float model is built from
+INT8_MODEL = "kokoro-v1.0.int8.onnx"
+#: per-phoneme durations in frames at speed 1.0, before the model divides them by `speed` and
+#: rounds them: exposed by the float model so the engine knows a take's true speed
+DURATIONS_TENSOR = "/encoder/predictor/ReduceSum_output_0"
+
+
+def build_float_model(folder: Path, target: Path, report: Callable[[float, str], None]) -> None:
+    """The pack's derived float model: `folder`'s int8 graph, dequantized with 2-D convolutions,
+    the vocoder rewrites below and the durations exposed (~10 s, 330 MB)."""
+    dequantize_model(
+        folder / INT8_MODEL, target, expose=[DURATIONS_TENSOR], optimize=optimize_kokoro_graph, report=report
+    )
 
 
 def optimize_kokoro_graph(model: onnx.ModelProto) -> dict[str, int]:

@@ -12,7 +12,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
-from dubstudio.engines.dequantize import dequantize_model
+from dubstudio.models.dequantize import dequantize_model
 
 CHANNELS, FRAMES, HIDDEN = 16, 40, 8
 

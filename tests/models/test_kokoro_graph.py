@@ -12,17 +12,17 @@ import onnx
 import onnxruntime as ort
 import pytest
 
-from dubstudio.engines.dequantize import dequantize_model
-from dubstudio.engines.kokoro import DURATIONS_TENSOR, INT8_MODEL, SAMPLE_RATE, KokoroSynthesizer
-from dubstudio.engines.kokoro_graph import optimize_kokoro_graph
+from dubstudio.engines.kokoro import SAMPLE_RATE, KokoroSynthesizer
+from dubstudio.models.dequantize import dequantize_model
+from dubstudio.models.kokoro_graph import DURATIONS_TENSOR, INT8_MODEL, optimize_kokoro_graph
 
 SENTENCE = "Mañana revisaremos juntos el presupuesto y decidiremos los próximos pasos."
 
 
 @pytest.fixture(scope="module")
-def loaded(kokoro) -> KokoroSynthesizer:
-    kokoro._load()  # derives (or reuses) the rewritten float model
-    return kokoro
+def kokoro(installed_data) -> KokoroSynthesizer:
+    """The engine on the session's installed pack: it runs the float model `models install` built."""
+    return KokoroSynthesizer(installed_data / "models" / "kokoro-82m-int8", voice_files={})
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def _run(path, kokoro: KokoroSynthesizer) -> tuple[np.ndarray, np.ndarray]:
         ["audio", DURATIONS_TENSOR],
         {
             "tokens": np.array([[0, *tokens, 0]], dtype=np.int64),
-            "style": kokoro._styles["jf_alpha"][len(tokens)].reshape(1, 256),
+            "style": kokoro.style("jf_alpha")[len(tokens)].reshape(1, 256),
             "speed": np.array([1.0], dtype=np.float32),
         },
     )

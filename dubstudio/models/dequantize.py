@@ -38,17 +38,21 @@ def dequantize_model(
     conv2d: bool = True,
     expose: Sequence[str] = (),
     optimize: Callable[[Any], dict[str, int]] | None = None,
+    report: Callable[[float, str], None] | None = None,
 ) -> dict[str, int]:
     """Write the float version of `source` to `target`; returns how many nodes of each kind were rewritten.
 
     `conv2d=False` keeps 1-D convolutions 1-D (the bench measures that rewrite on its own); `expose`
     names float tensors inside the graph to add as extra outputs after the original ones;
     `optimize` rewrites the float model further in place (a model's own patterns, e.g.
-    `kokoro_graph.optimize_kokoro_graph`) and returns its counts.
+    `kokoro_graph.optimize_kokoro_graph`) and returns its counts; `report(fraction, message)` hears
+    each phase start.
     """
     import onnx
     from onnx import helper, numpy_helper
 
+    say = report or (lambda _fraction, _message: None)
+    say(0.0, "loading the int8 graph")
     model = onnx.load(str(source))
     graph = model.graph
     initializers = {init.name: init for init in graph.initializer}
@@ -76,6 +80,7 @@ def dequantize_model(
 
     replaced: dict[int, object] = {}  # id of the node ending a pattern → the float node taking its place
     counts: dict[str, int] = defaultdict(int)
+    say(0.2, "dequantizing the weights")
     for node in graph.node:
         if node.op_type in _INTEGER_OPS:
             rewrite = _float_node(
@@ -101,9 +106,11 @@ def dequantize_model(
     del graph.initializer[:]
     graph.initializer.extend(kept)
     if optimize is not None:
+        say(0.5, "rewriting the graph")
         counts.update(optimize(model))
     for name in expose:
         graph.output.append(helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    say(0.75, "saving the float graph")
     onnx.save(model, str(target))
     return dict(counts)
 
