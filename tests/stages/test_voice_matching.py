@@ -10,17 +10,16 @@ from dubstudio.core.errors import UnsupportedLanguageError
 from dubstudio.core.project import Segment, Speaker, TimeSpan
 from dubstudio.engines.base import Voice
 from dubstudio.engines.espeak import EspeakSynthesizer
-from dubstudio.engines.kokoro import KokoroSynthesizer
 from dubstudio.engines.voice_qa import WhisperJudge
 from dubstudio.engines.voices import CatalogStore, build_catalog
 from dubstudio.stages.voice_matching import NoVoiceError, auto_candidates, match_voices
 
 
 @pytest.fixture(scope="module")
-def catalog(tmp_path_factory) -> list[Voice]:
+def catalog(tmp_path_factory, kokoro) -> list[Voice]:
     store = CatalogStore(tmp_path_factory.getbasetemp() / "voice_catalog.sqlite")
     return build_catalog(
-        [KokoroSynthesizer(), EspeakSynthesizer()], language="es", judge=WhisperJudge("cpu"), store=store
+        [kokoro, EspeakSynthesizer()], language="es", judge=WhisperJudge("cpu"), store=store
     )
 
 
@@ -124,8 +123,8 @@ def test_no_voice_for_the_language_is_a_hard_failure(catalog):
     assert [(i.code, i.severity) for i in caught.value.issues] == [("no_voice", "error")]
 
 
-def test_german_has_no_native_kokoro_voice_an_accent_is_honest_about_it():
-    german = build_catalog([KokoroSynthesizer(), EspeakSynthesizer()], language="de", measure=False)
+def test_german_has_no_native_kokoro_voice_an_accent_is_honest_about_it(kokoro):
+    german = build_catalog([kokoro, EspeakSynthesizer()], language="de", measure=False)
     outcome = match_voices([Speaker("a", gender="male", median_f0=110.0)], [], german, "de")
     voice = next(v for v in german if v.id == outcome.speakers[0].voice_id)
     assert voice.engine == "kokoro" and voice.native_language != "de"
