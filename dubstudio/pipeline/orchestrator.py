@@ -57,6 +57,7 @@ from dubstudio.engines.factory import Engines
 from dubstudio.pipeline.cache import StageCache, input_hash
 from dubstudio.pipeline.contracts import check_contract, check_output, stage_facts
 from dubstudio.pipeline.export import ExportResult, export_project
+from dubstudio.pipeline.mouths import current_activity, current_mouth_limits
 from dubstudio.stages.validation import ValidationReport, validate
 
 #: per-cue stages: they can run for a selection of cues
@@ -303,6 +304,7 @@ class Pipeline:
         """Per cue, a hash of what the per-cue stage reads from it."""
         project = self.project
         inputs = {}
+        limits = current_mouth_limits(self.project_dir, project) if stage == "synthesis" else {}
         for index, segment in enumerate(project.segments):
             if stage == "translation":
                 parts: list[Any] = [segment.original_text]
@@ -319,6 +321,7 @@ class Pipeline:
                     segment.emotion,
                     speaker.register if speaker else "",
                 ]
+                parts += [limits[segment.id]] if segment.id in limits else []  # lip-sync assist
             inputs[segment.id] = input_hash(*parts)
         return inputs
 
@@ -520,11 +523,12 @@ class Pipeline:
             cancel=cancel,
             force=bool(self._fresh_takes),
             source_audio=mix_wav,
+            mouth_limits=current_mouth_limits(self.project_dir, project),
         )
 
     def _validate(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
         project = self.project
         catalog = self.engines.catalog(project.target_language, project.speakers) if project.segments else []
-        self.report = validate(project, catalog)
+        self.report = validate(project, catalog, current_activity(self.project_dir, project))
 
     # -----------------------------------------------------------------------------------------

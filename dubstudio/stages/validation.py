@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from dubstudio.core.project import Project, Segment, ValidationIssue
 from dubstudio.engines.base import Voice
+from dubstudio.stages.lipsync import MouthActivity, lipsync_findings
 from dubstudio.stages.speech_rate import estimate_duration
 
 STAGE = "validation"
@@ -187,7 +188,7 @@ def _check_voice(
 
 
 def _segment_findings(
-    project: Project, index: int, catalog: dict[str, Voice] | None
+    project: Project, index: int, catalog: dict[str, Voice] | None, mouths: MouthActivity | None = None
 ) -> list[ValidationIssue]:
     segments = project.segments
     segment = segments[index]
@@ -198,6 +199,7 @@ def _segment_findings(
         *_check_timing(segment, previous, following),
         *_check_translation(project, segment),
         *_check_voice(project, segment, catalog),
+        *(lipsync_findings(segment, mouths, STAGE) if mouths is not None else ()),
     ]
 
 
@@ -218,14 +220,17 @@ def _merge_findings(segment: Segment, findings: list[ValidationIssue]) -> None:
     segment.issues = kept
 
 
-def validate(project: Project, catalog: list[Voice] | None = None) -> ValidationReport:
+def validate(
+    project: Project, catalog: list[Voice] | None = None, mouths: MouthActivity | None = None
+) -> ValidationReport:
     """Refresh the stage-5 issues of every segment and report all open issues of the project.
 
     `catalog` is the list of installed voices; without it, voices are only checked for presence.
+    `mouths` (the video's mouth activity, when analyzed) adds the lip-sync checks (`stages/lipsync.py`).
     """
     voices = {voice.id: voice for voice in catalog} if catalog is not None else None
     for index, segment in enumerate(project.segments):
-        _merge_findings(segment, _segment_findings(project, index, voices))
+        _merge_findings(segment, _segment_findings(project, index, voices, mouths))
     report = ValidationReport()
     for issue in project.all_issues():
         if issue.is_open:
