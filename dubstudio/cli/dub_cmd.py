@@ -225,7 +225,7 @@ def _summarise_lipsync(console: Console, pipeline, mouths) -> None:
     """One line on the lip-sync assist: what the video showed and what was flagged, or why it did not run."""
     if mouths.skipped or mouths.error is not None:
         reason = mouths.skipped or getattr(mouths.error, "message", str(mouths.error))
-        console.print(f"Lip sync: not checked ({reason}).", markup=False, highlight=False)
+        console.print(f"Lip sync: not checked ({reason}).", markup=False, highlight=False, soft_wrap=True)
         return
     project: Project = pipeline.project
     codes = Counter(i.code for s in project.segments for i in s.open_issues)
@@ -235,4 +235,5 @@ def _summarise_lipsync(console: Console, pipeline, mouths) -> None:
         f"(voice-over), {mismatched} lipsync_mismatch.",
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )

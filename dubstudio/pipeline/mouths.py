@@ -296,6 +296,8 @@ def _analyze_in_child(video: str, model_path: str, fps: float, *, progress: Prog
 
     with contextlib.suppress(OSError):
         os.nice(CHILD_NICENESS)
+        # mediapipe's C++ logging writes to stderr past Python; the child reports through its pipe
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     with MediapipeFaceLandmarker(Path(model_path)) as engine:
         return analyze_video(Path(video), engine, fps, progress=progress)
 

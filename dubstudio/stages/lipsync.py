@@ -155,6 +155,8 @@ def mouth_activity(track: MouthTrack) -> MouthActivity:
 
 
 # ---- per cue --------------------------------------------------------------------------------------
+#: the validation codes of the lip-sync checks
+LIPSYNC_CODES = ("lipsync_mismatch", "offscreen")
 #: a cue whose face is on screen less than this share of its time is voice-over (`offscreen`)
 OFFSCREEN_FACE_FRACTION = 0.2
 #: speech and mouth movement are compared with this slack on each side (speech starts a little
@@ -327,3 +329,22 @@ def mouth_limits(segments: list[Segment], activity: MouthActivity) -> dict[str, 
         if seen_still and last + FIT_TOLERANCE_S < segment.end:
             limits[segment.id] = round(last + FIT_TOLERANCE_S, 3)
     return limits
+
+
+def face_for_cue(track: MouthTrack, activity: MouthActivity, start: float, end: float):
+    """(seconds, box) of a good face picture for a cue: the largest face seen at the cue's first
+    mouth movement (else its middle), nearest in time within the cue; None when no face is seen."""
+    moving = activity.moving_spans(start, end)
+    wanted = (moving[0][0] + moving[0][1]) / 2 if moving else (start + end) / 2
+    best = None
+    for face in track.faces:
+        for position, frame in enumerate(face.frames):
+            seconds = frame / track.fps
+            if not start <= seconds <= end:
+                continue
+            box = tuple(face.boxes[4 * position : 4 * position + 4])
+            area = (box[2] - box[0]) * (box[3] - box[1])
+            score = (abs(seconds - wanted), -area)
+            if best is None or score < best[0]:
+                best = (score, seconds, box)
+    return (best[1], best[2]) if best is not None else None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from dubstudio.core.project import Project, Segment, ValidationIssue
 from dubstudio.engines.base import Voice
-from dubstudio.stages.lipsync import MouthActivity, lipsync_findings
+from dubstudio.stages.lipsync import LIPSYNC_CODES, MouthActivity, lipsync_findings
 from dubstudio.stages.speech_rate import estimate_duration
 
 STAGE = "validation"
@@ -236,3 +236,16 @@ def validate(
         if issue.is_open:
             (report.errors if issue.severity == "error" else report.warnings).append(issue)
     return report
+
+
+def refresh_lipsync(project: Project, mouths: MouthActivity) -> list[str]:
+    """Redo only the lip-sync checks, for when the video's mouths become known after the last
+    validation (they are analyzed beside the pipeline); the ids of the cues whose issues changed."""
+    changed = []
+    for segment in project.segments:
+        before = [(i.code, i.message, i.status) for i in segment.issues]
+        others = [i for i in segment.issues if i.stage == STAGE and i.code not in LIPSYNC_CODES]
+        _merge_findings(segment, others + lipsync_findings(segment, mouths, STAGE))
+        if [(i.code, i.message, i.status) for i in segment.issues] != before:
+            changed.append(segment.id)
+    return changed

@@ -45,6 +45,7 @@ from dubstudio.ui.dialogs.recovery import DISCARD, RECOVER, ask_recovery
 from dubstudio.ui.document import ProjectDocument
 from dubstudio.ui.inspector import SegmentInspector
 from dubstudio.ui.jobs import JobsMixin
+from dubstudio.ui.mouths import MouthActivityController
 from dubstudio.ui.playback import PlaybackMixin
 from dubstudio.ui.player import create_player
 from dubstudio.ui.player.clip_player import ClipPlayer
@@ -99,6 +100,7 @@ class MainWindow(ActionsMixin, JobsMixin, PlaybackMixin, QMainWindow):
         self._create_menus()
         self._create_status_bar()
         self._connect()
+        self.mouths = MouthActivityController(self)  # lip-sync assist (ui/mouths.py)
         self._project_jobs_timer = QTimer(self)
         self._project_jobs_timer.setSingleShot(True)
         self._project_jobs_timer.setInterval(PROJECT_JOBS_DELAY_MS)
@@ -309,6 +311,7 @@ class MainWindow(ActionsMixin, JobsMixin, PlaybackMixin, QMainWindow):
     def _start_project_jobs(self) -> None:
         self._start_peaks()
         self._load_voice_catalog()
+        self.mouths.open()
 
     def _initial_zoom(self) -> None:
         """Show the whole media when short, else the first minute (once the layout has its size)."""
@@ -525,6 +528,7 @@ class MainWindow(ActionsMixin, JobsMixin, PlaybackMixin, QMainWindow):
         the application waits for it when it exits (`worker.wait_for_detached_jobs`)."""
         self._closing = True
         self.stop_jobs((self.runner, self.peaks_runner, self.catalog_runner), CLOSE_WAIT_MS)
+        self.mouths.stop()
         self.player.stop()
         self.clip_player.stop()
 
