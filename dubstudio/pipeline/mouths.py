@@ -290,8 +290,10 @@ def unavailable_reason(project: Project) -> str:
     return ""
 
 
-def _analyze_in_child(video: str, model_path: str, fps: float, *, progress: ProgressCallback) -> MouthTrack:
-    """The child process's work: lower its priority, load the engine, analyze."""
+def analyze_in_child(
+    videos: list[str], model_path: str, fps: float, *, progress: ProgressCallback
+) -> list[MouthTrack]:
+    """The child process's work: lower its priority, load the engine once, analyze each video."""
     from dubstudio.engines.face import MediapipeFaceLandmarker
 
     with contextlib.suppress(OSError):
@@ -299,7 +301,7 @@ def _analyze_in_child(video: str, model_path: str, fps: float, *, progress: Prog
         # mediapipe's C++ logging writes to stderr past Python; the child reports through its pipe
         os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
     with MediapipeFaceLandmarker(Path(model_path)) as engine:
-        return analyze_video(Path(video), engine, fps, progress=progress)
+        return [analyze_video(Path(video), engine, fps, progress=progress) for video in videos]
 
 
 def ensure_track(
@@ -326,8 +328,8 @@ def ensure_track(
         raise UserError(f"mouth activity cannot run: {reason}")
     assert project.media is not None
     model = model_dir(MODEL_ID) / MODEL_FILE
-    args = (project.media.path, str(model), project.settings.mouth_fps)
-    track = run_isolated(_analyze_in_child, args, progress=progress, cancel=cancel, name="mouth activity")
+    args = ([project.media.path], str(model), project.settings.mouth_fps)
+    (track,) = run_isolated(analyze_in_child, args, progress=progress, cancel=cancel, name="mouth activity")
     StageCache(project_dir).store(STAGE, track_key(project), to_dict(track))
     return track
 

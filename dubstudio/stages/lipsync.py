@@ -348,3 +348,47 @@ def face_for_cue(track: MouthTrack, activity: MouthActivity, start: float, end: 
             if best is None or score < best[0]:
                 best = (score, seconds, box)
     return (best[1], best[2]) if best is not None else None
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Moving-mouth time the detector and a reference annotation agree on (frames of 1/fps s)."""
+
+    true_positive: int
+    false_positive: int
+    false_negative: int
+
+    @property
+    def precision(self) -> float:
+        found = self.true_positive + self.false_positive
+        return self.true_positive / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        actual = self.true_positive + self.false_negative
+        return self.true_positive / actual if actual else 1.0
+
+    def __add__(self, other: Agreement) -> Agreement:
+        return Agreement(
+            self.true_positive + other.true_positive,
+            self.false_positive + other.false_positive,
+            self.false_negative + other.false_negative,
+        )
+
+
+def agreement(activity: MouthActivity, moving: list[Span], unsure: list[Span] = ()) -> Agreement:
+    """Score the detected moving frames against annotated moving spans; `unsure` spans are left out."""
+    times = np.arange(len(activity.moving)) / activity.fps
+
+    def mask(spans) -> np.ndarray:
+        inside = np.zeros(len(times), dtype=bool)
+        for start, end in spans:
+            inside |= (times >= start) & (times < end)
+        return inside
+
+    truth, counted, found = mask(moving), ~mask(unsure), activity.moving
+    return Agreement(
+        int((truth & found & counted).sum()),
+        int((~truth & found & counted).sum()),
+        int((truth & ~found & counted).sum()),
+    )

@@ -243,9 +243,9 @@ def refresh_lipsync(project: Project, mouths: MouthActivity) -> list[str]:
     validation (they are analyzed beside the pipeline); the ids of the cues whose issues changed."""
     changed = []
     for segment in project.segments:
-        before = [(i.code, i.message, i.status) for i in segment.issues]
+        before = sorted((i.stage, i.code, i.message, i.status) for i in segment.issues)
         others = [i for i in segment.issues if i.stage == STAGE and i.code not in LIPSYNC_CODES]
         _merge_findings(segment, others + lipsync_findings(segment, mouths, STAGE))
-        if [(i.code, i.message, i.status) for i in segment.issues] != before:
+        if sorted((i.stage, i.code, i.message, i.status) for i in segment.issues) != before:
             changed.append(segment.id)
     return changed
