@@ -259,8 +259,9 @@ def track_key(project: Project) -> str:
 
 
 def load_track(project_dir: Path, project: Project) -> MouthTrack | None:
-    """The cached track of the project's video at its current settings, if it was analyzed."""
-    if project.media is None or not project.media.has_video:
+    """The cached track of the project's video at its current settings, if it was analyzed (and
+    lip-sync assist is on)."""
+    if project.media is None or not project.media.has_video or not project.settings.lipsync:
         return None
     data = StageCache(project_dir).load(STAGE, track_key(project))
     if data is None:
@@ -379,12 +380,11 @@ def face_crop_png(
 ) -> bytes:
     """A PNG of the face at `seconds`: `box` (fractions of the frame) with a margin, `size` px square."""
     x0, y0, x1, y1 = box
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    half_w, half_h = (x1 - x0) * 0.8, (y1 - y0) * 0.8
-    crop = (
-        f"crop=w='{2 * half_w:.4f}*iw':h='{2 * half_h:.4f}*ih':"
-        f"x='max(0,min(iw-ow,{cx - half_w:.4f}*iw))':y='max(0,min(ih-oh,{cy - half_h:.4f}*ih))'"
-    )
+    # the face with a margin, as fractions of the frame, kept inside it
+    width, height = min(1.0, (x1 - x0) * 1.6), min(1.0, (y1 - y0) * 1.6)
+    left = min(max((x0 + x1 - width) / 2, 0.0), 1.0 - width)
+    top = min(max((y0 + y1 - height) / 2, 0.0), 1.0 - height)
+    crop = f"crop=w='{width:.4f}*iw':h='{height:.4f}*ih':x='{left:.4f}*iw':y='{top:.4f}*ih'"
     command = [
         "ffmpeg", "-v", "error", "-nostdin", "-ss", f"{max(seconds, 0.0):.3f}", "-i", str(video),
         "-frames:v", "1", "-vf", f"{crop},scale={size}:{size}:force_original_aspect_ratio=decrease",
