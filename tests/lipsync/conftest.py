@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from dubstudio.core.errors import ModelMissingError
 from dubstudio.core.progress import ignore_progress
 from dubstudio.stages.lipsync import MouthTrack
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
 FACES = DATA / "faces"
 #: the annotated clips (annotations beside each: <stem>.mouths.json)
 CLIPS = (
@@ -111,3 +113,18 @@ def face_model() -> Path:
 def clip_tracks() -> dict[str, MouthTrack]:
     """Every annotated clip analyzed once, in one child process."""
     return dict(zip(CLIPS, analyze([FACES / clip for clip in CLIPS]), strict=True))
+
+
+def dub(*args: str | Path) -> subprocess.CompletedProcess:
+    """`dubstudio dub ARGS` as a user runs it."""
+    command = [sys.executable, "-m", "dubstudio", "dub", *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+
+
+@pytest.fixture(scope="session")
+def dubbed_scene(scene, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The scene dubbed into Spanish by the CLI (its transcript imported: no recogniser)."""
+    out = tmp_path_factory.mktemp("lipsync-dub") / "scene"
+    result = dub(scene.video, "--subtitles", scene.transcript, "--from", "en", "--to", "es", "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out, result

@@ -4,13 +4,12 @@ cannot run, cancel, the face picture; and `dubstudio dub` on a real scene with t
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
+import shutil
 import time
 from pathlib import Path
 
 import pytest
-from conftest import FACES
+from conftest import FACES, dub
 
 from dubstudio.core.errors import Cancelled, UserError
 from dubstudio.core.project import MediaInfo, Project, Settings
@@ -26,8 +25,6 @@ from dubstudio.pipeline.mouths import (
     track_key,
     unavailable_reason,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _project(video: Path, **settings) -> Project:
@@ -97,19 +94,6 @@ def test_the_face_picture_is_a_png_of_the_box():
 
 
 # ---- `dubstudio dub` on a scene: a talking face, a shot without a face, a still grin ---------------
-def _dub(*args: str | Path) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "dubstudio", "dub", *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
-
-
-@pytest.fixture(scope="module")
-def dubbed_scene(scene, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
-    out = tmp_path_factory.mktemp("lipsync-dub") / "scene"
-    result = _dub(scene.video, "--subtitles", scene.transcript, "--from", "en", "--to", "es", "--out", out)
-    assert result.returncode == 0, result.stderr
-    return out, result
-
-
 @pytest.mark.slow
 def test_dub_flags_the_scene_and_counts_the_flags(dubbed_scene):
     out, result = dubbed_scene
@@ -132,12 +116,12 @@ def test_dub_flags_the_scene_and_counts_the_flags(dubbed_scene):
 
 
 @pytest.mark.slow
-def test_dub_without_lipsync_drops_the_checks(dubbed_scene, scene):
-    out, _ = dubbed_scene
-    result = _dub(scene.video, "--to", "es", "--no-lipsync", "--out", out)
+def test_dub_without_lipsync_drops_the_checks(dubbed_scene, scene, tmp_path):
+    out = Path(shutil.copytree(dubbed_scene[0], tmp_path / "scene"))
+    result = dub(scene.video, "--to", "es", "--no-lipsync", "--out", out)
     assert result.returncode == 0, result.stderr
     assert "Lip sync: not checked (lip-sync assist is off in the project settings)." in result.stderr
     project = load_project(out)
     assert not [i for s in project.segments for i in s.issues if i.code in ("offscreen", "lipsync_mismatch")]
-    result = _dub(scene.video, "--to", "es", "--mouth-fps", "50", "--out", out)
+    result = dub(scene.video, "--to", "es", "--mouth-fps", "50", "--out", out)
     assert result.returncode == 2 and "--mouth-fps 50.0 is out of range" in result.stderr

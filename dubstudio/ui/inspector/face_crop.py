@@ -31,6 +31,9 @@ class FaceCropView(QLabel):
         self.track: MouthTrack | None = None
         self.activity: MouthActivity | None = None
         self.caption = ""
+        #: one line for the panel's heading: how much of the cue shows a face and a moving mouth
+        self.caption_label = QLabel(parent)
+        self.caption_label.hide()
         self._request = 0
         self._cache: dict[tuple[float, tuple[float, ...]], bytes] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dubstudio-face")
@@ -49,19 +52,22 @@ class FaceCropView(QLabel):
         self.video, self.track, self.activity = video, track, activity
         self._cache.clear()
         self.setVisible(track is not None)
+        self.caption_label.setVisible(track is not None)
 
     def show_segment(self, segment: Segment | None) -> None:
         self._request += 1
         if segment is None or self.track is None or self.activity is None or self.video is None:
             self.clear()
             self.setToolTip("")
+            self.caption_label.clear()
             return
         found = face_for_cue(self.track, self.activity, segment.start, segment.end)
         mouths = cue_mouths(self.activity, segment.start, segment.end)
         self.caption = (
-            f"face on screen {mouths.face_fraction:.0%} of the cue, mouth moving {mouths.moving_fraction:.0%}"
-        )
+            f"Face on screen {mouths.face_fraction:.0%} of the cue, mouth moving {mouths.moving_fraction:.0%}"
+        ).replace("%", " %")
         flags = [i.message for i in segment.open_issues if i.code in LIPSYNC_CODES]
+        self.caption_label.setText(self.caption)
         self.setToolTip("\n".join([self.caption, *flags]))
         if found is None:
             self.setPixmap(QPixmap())

@@ -108,6 +108,7 @@ class SegmentInspector(QWidget):
         heading_column = QVBoxLayout()
         heading_column.addWidget(self.heading)
         heading_column.addWidget(self.stale_label)
+        heading_column.addWidget(self.face_crop.caption_label)
         heading_column.addStretch(1)
         heading_row.addLayout(heading_column, 1)
         heading_row.addWidget(self.face_crop)
