@@ -9,14 +9,12 @@ environment with pip, as the user would by hand.
 from __future__ import annotations
 
 import importlib.metadata
-import subprocess
 import sys
-import tempfile
-import time
 
 from dubstudio.core.errors import UserError
 from dubstudio.core.progress import CancelToken
 from dubstudio.models.registry import REGISTRY
+from dubstudio.models.wheels import run_pip
 
 #: the extra of pyproject.toml that holds each package, for the messages
 EXTRAS = {"mediapipe": "lipsync"}
@@ -55,24 +53,8 @@ def install_packages(requirements: tuple[str, ...], *, cancel: CancelToken | Non
             f"this build of DubStudio cannot add Python packages ({', '.join(requirements)})",
             fix="Install DubStudio from source or with pip to use this model.",
         )
-    command = [
-        sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-        "--progress-bar", "off", *requirements,
-    ]  # fmt: skip
-    with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=errors, stdin=subprocess.DEVNULL
-        )
-        while process.poll() is None:
-            if cancel is not None and cancel.cancelled:
-                process.terminate()
-                process.wait()
-                cancel.raise_if_cancelled()
-            time.sleep(0.1)
-        errors.seek(0)
-        detail = [line for line in errors.read().decode("utf-8", "replace").splitlines() if line.strip()]
-    if process.returncode != 0:
-        last = detail[-1] if detail else f"pip exited with code {process.returncode}"
+    returncode, last = run_pip(["install", *requirements], cancel)
+    if returncode != 0:
         raise UserError(
             f"could not install {', '.join(requirements)} ({last})",
             fix=f"Check the connection to the package index, or run '{install_hint(requirements)}' yourself.",

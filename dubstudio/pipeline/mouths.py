@@ -428,4 +428,3 @@ def current_mouth_limits(project_dir: Path, project: Project) -> dict[str, float
     """Per on-screen cue, when its dub should end (empty until the video's mouths are known)."""
     activity = current_activity(project_dir, project)
     return mouth_limits(project.segments, activity) if activity is not None else {}
-

@@ -53,7 +53,7 @@ def _paint_activity(
     moving = activity.moving[frames] & inside
     level = np.clip(activity.movement[frames] / FULL_SCALE, 0.0, 1.0) * inside
     no_face = QBrush(QColor(128, 128, 128, 70), Qt.BrushStyle.BDiagPattern)
-    still, active = QColor("#5d7f6a") if dark else QColor("#7aa58a"), QColor("#3ddc84")
+    still, active = QColor("#7d9f8a") if dark else QColor("#7aa58a"), QColor("#3ddc84")
     bottom, usable = lane.bottom() - 2, lane.height() - 4
     for first, end, kind in _column_runs(present, moving, inside):
         rect = QRectF(lane.left() + first, lane.top() + 1, end - first, lane.height() - 2)
@@ -62,7 +62,7 @@ def _paint_activity(
             continue
         color = active if kind == "moving" else still
         for column in range(first, end):
-            height = max(2.0, float(level[column]) * usable)
+            height = max(3.0, float(level[column]) * usable)
             painter.fillRect(QRectF(lane.left() + column, bottom - height, 1, height), color)
 
 
