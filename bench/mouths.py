@@ -9,7 +9,7 @@
 Also prints the detector's agreement with the annotations (the README's figures).
 
 Several engineers share this machine's two cores: wall times are noisy, the ratios less so.
-Run: `.venv/bin/python bench/mouths.py [--skip-dub]`.
+Run: `.venv/bin/python bench/mouths.py [--skip-dub | --only-dub]`.
 """
 
 from __future__ import annotations
@@ -79,39 +79,51 @@ def dub_seconds(out: Path, *extra: str) -> float:
     return time.perf_counter() - started
 
 
+def measure_detector(folder: Path) -> None:
+    total = Agreement(0, 0, 0)
+    for clip in CLIPS:
+        notes = json.loads((FACES / (Path(clip).stem + ".mouths.json")).read_text())
+        stat = (FACES / clip).stat()
+        media = MediaInfo(
+            str(FACES / clip),
+            notes["durationS"],
+            has_video=True,
+            size_bytes=stat.st_size,
+            mtime=stat.st_mtime,
+        )
+        track = ensure_track(folder / clip, Project("a", media=media))
+        result = agreement(mouth_activity(track), notes["moving"], notes["unsure"])
+        total += result
+        print(f"  {clip:<28} precision {result.precision:.2f}  recall {result.recall:.2f}")
+    print(f"agreement, moving-mouth time: precision {total.precision:.2f}, recall {total.recall:.2f}")
+    for width, height in ((640, 360), (1280, 720)):
+        video = minute_of_video(folder, width, height)
+        wall, cpu, frames = analysis_cost(video, folder / f"cost-{width}")
+        print(
+            f"mouth activity, 1 min of {width}x{height} at 10 fps ({frames} frames): {wall:.1f} s wall, "
+            f"{cpu:.1f} s CPU of the child (real-time factor {wall / 60:.2f} wall, {cpu / 60:.2f} CPU)"
+        )
+
+
+def measure_dub(folder: Path) -> None:
+    without = dub_seconds(folder / "without", "--no-lipsync")
+    with_mouths = dub_seconds(folder / "with")
+    print(
+        f"dubstudio dub on the {SAMPLE.name} sample: {without:.1f} s without lip-sync assist, "
+        f"{with_mouths:.1f} s with it (ratio {with_mouths / without:.2f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-dub", action="store_true", help="only the analysis cost and agreement")
+    parser.add_argument("--only-dub", action="store_true", help="only the dub with and without lip sync")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch)
-        total = Agreement(0, 0, 0)
-        for clip in CLIPS:
-            notes = json.loads((FACES / (Path(clip).stem + ".mouths.json")).read_text())
-            stat = (FACES / clip).stat()
-            project = Project("a", media=MediaInfo(str(FACES / clip), notes["durationS"], has_video=True,
-                              size_bytes=stat.st_size, mtime=stat.st_mtime))  # fmt: skip
-            result = agreement(
-                mouth_activity(ensure_track(folder / clip, project)), notes["moving"], notes["unsure"]
-            )
-            total += result
-            print(f"  {clip:<28} precision {result.precision:.2f}  recall {result.recall:.2f}")
-        print(f"agreement, moving-mouth time: precision {total.precision:.2f}, recall {total.recall:.2f}")
-        for width, height in ((640, 360), (1280, 720)):
-            video = minute_of_video(folder, width, height)
-            wall, cpu, frames = analysis_cost(video, folder / f"cost-{width}")
-            print(
-                f"mouth activity, 1 min of {width}x{height} at 10 fps ({frames} frames): {wall:.1f} s wall, "
-                f"{cpu:.1f} s CPU of the child (real-time factor {wall / 60:.2f} wall, {cpu / 60:.2f} CPU)"
-            )
-        if args.skip_dub:
-            return
-        without = dub_seconds(folder / "without", "--no-lipsync")
-        with_mouths = dub_seconds(folder / "with")
-        print(
-            f"dubstudio dub on the {SAMPLE.name} sample: {without:.1f} s without lip-sync assist, "
-            f"{with_mouths:.1f} s with it (ratio {with_mouths / without:.2f})"
-        )
+        if not args.only_dub:
+            measure_detector(Path(scratch))
+        if not args.skip_dub:
+            measure_dub(Path(scratch))
 
 
 if __name__ == "__main__":

@@ -228,6 +228,9 @@ def _summarise_lipsync(console: Console, pipeline, mouths) -> None:
         console.print(f"Lip sync: not checked ({reason}).", markup=False, highlight=False, soft_wrap=True)
         return
     project: Project = pipeline.project
+    if mouths.track is not None and not any(face.frames for face in mouths.track.faces):
+        console.print("Lip sync: no face anywhere in the video (voice-over throughout).", soft_wrap=True)
+        return
     codes = Counter(i.code for s in project.segments for i in s.open_issues)
     offscreen, mismatched = codes["offscreen"], codes["lipsync_mismatch"]
     console.print(

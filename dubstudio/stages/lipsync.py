@@ -274,10 +274,15 @@ def sync_gaps(
 def lipsync_findings(
     segment: Segment, activity: MouthActivity, stage: str = "validation"
 ) -> list[ValidationIssue]:
-    """`offscreen` for a voice-over cue; `lipsync_mismatch` when its dub and the visible mouth disagree."""
+    """`offscreen` for a voice-over cue; `lipsync_mismatch` when its dub and the visible mouth disagree.
+
+    A video without any face (a title card, a landscape under narration) is voice-over throughout:
+    its cues are not flagged one by one."""
     mouths = cue_mouths(activity, segment.start, segment.end)
     duration = segment.end - segment.start
     if mouths.offscreen:
+        if not activity.present.any():
+            return []
         return [
             ValidationIssue(
                 segment.id, "offscreen",

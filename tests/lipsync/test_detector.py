@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import CLIPS, annotation
+from lipsync_media import CLIPS, annotation
 
 from dubstudio.stages.lipsync import Agreement, agreement, mouth_activity
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FACES, dub
+from lipsync_media import FACES, dub
 
 from dubstudio.core.errors import Cancelled, UserError
 from dubstudio.core.project import MediaInfo, Project, Settings

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
-from conftest import annotation
+from lipsync_media import annotation
 
 from dubstudio.core.project import DubClip, Project, Segment, Settings, Speaker, ValidationIssue
 from dubstudio.engines.espeak import EspeakSynthesizer
@@ -68,6 +70,8 @@ def test_a_cue_without_a_face_is_offscreen(activities):
     (finding,) = lipsync_findings(_cue("c", 3.0, 6.0, (3.0, 5.5)), activity)
     assert finding.code == "offscreen" and finding.value == pytest.approx(3.0, abs=0.15)
     assert not cue_mouths(activity, 0.2, 2.3).offscreen
+    faceless = dataclasses.replace(activity, present=activity.present & False)
+    assert lipsync_findings(_cue("c", 3.0, 6.0, (3.0, 5.5)), faceless) == []  # all voice-over: no flags
 
 
 def test_cue_mouths_reports_the_onset_and_offset_near_the_edges(activities):
