@@ -34,6 +34,7 @@ STAGE_LABELS = {
     "synthesis": "  Synthesis",
     "validation": "5 Validation",
     "export": "  Mix and export",
+    "mouths": "  Mouth activity",
 }
 
 
@@ -66,6 +67,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--voice-library", action=argparse.BooleanOptionalAction, default=True,
         help="give speakers the names and voices the voice library knows them by (default: on)",
     )  # fmt: skip
+    parser.add_argument(
+        "--no-lipsync", dest="lipsync", action="store_false",
+        help="do not read the video's mouths (no lip-sync checks or fitting)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--mouth-fps", type=float, default=None, help="frames per second read for mouth activity (default 10)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="output and project folder")
     parser.set_defaults(func=run)
 
@@ -93,6 +101,11 @@ def _settings(args: argparse.Namespace, base: Settings | None) -> Settings:
     settings.keep_background = not args.dub_only
     settings.use_translation_memory = not args.no_memory
     settings.voice_library = args.voice_library
+    settings.lipsync = args.lipsync
+    if args.mouth_fps is not None:
+        if not 1.0 <= args.mouth_fps <= 30.0:
+            raise UserError(f"--mouth-fps {args.mouth_fps} is out of range", fix="Use a value from 1 to 30.")
+        settings.mouth_fps = args.mouth_fps
     if args.glossary:
         settings.glossary = load_glossary(args.glossary)
     return settings
@@ -137,6 +150,7 @@ class _StageBars:
 def run(args: argparse.Namespace) -> int:
     from dubstudio.core.store import PROJECT_FILE, load_project
     from dubstudio.engines.factory import check_engine_names
+    from dubstudio.pipeline.mouths import BackgroundMouths
     from dubstudio.pipeline.orchestrator import Pipeline
 
     console = Console(stderr=True)
@@ -173,10 +187,18 @@ def run(args: argparse.Namespace) -> int:
     )
     with Progress(*columns, console=console, transient=False) as progress:
         bars = _StageBars(progress)
-        pipeline.run(progress=bars, on_stage_done=on_stage_done)
+        mouths = BackgroundMouths(pipeline.project_dir, pipeline.project, bars)
+        try:
+            pipeline.run(progress=bars, on_stage_done=on_stage_done)
+            if mouths.wait() is not None and mouths.analyzed:
+                pipeline.run(progress=bars)  # the mouths came during the run: lip-sync checks and fitting
+        finally:
+            mouths.stop()
         exported = pipeline.export(args.out, progress=bars)
     elapsed = time.perf_counter() - started
-    return _summarise(console, pipeline, exported, elapsed)
+    code = _summarise(console, pipeline, exported, elapsed)
+    _summarise_lipsync(console, pipeline, mouths)
+    return code
 
 
 def _print_voices(console: Console, project: Project, project_dir: Path) -> None:
@@ -228,3 +250,24 @@ def _summarise(console: Console, pipeline, exported, elapsed: float) -> int:
         )
         return EXIT_VALIDATION_FAILED
     return 0
+
+
+def _summarise_lipsync(console: Console, pipeline, mouths) -> None:
+    """One line on the lip-sync assist: what the video showed and what was flagged, or why it did not run."""
+    if mouths.skipped or mouths.error is not None:
+        reason = mouths.skipped or getattr(mouths.error, "message", str(mouths.error))
+        console.print(f"Lip sync: not checked ({reason}).", markup=False, highlight=False, soft_wrap=True)
+        return
+    project: Project = pipeline.project
+    if mouths.track is not None and not any(face.frames for face in mouths.track.faces):
+        console.print("Lip sync: no face anywhere in the video (voice-over throughout).", soft_wrap=True)
+        return
+    codes = Counter(i.code for s in project.segments for i in s.open_issues)
+    offscreen, mismatched = codes["offscreen"], codes["lipsync_mismatch"]
+    console.print(
+        f"Lip sync: {len(project.segments) - offscreen} cues with a face on screen, {offscreen} offscreen "
+        f"(voice-over), {mismatched} lipsync_mismatch.",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )

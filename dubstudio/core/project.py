@@ -310,8 +310,13 @@ class Settings:
     keep_background: bool = True
     duck_db: float = -14.0
     glossary: list[GlossaryEntry] = field(default_factory=list)
+    #: lip-sync assist: read the video's mouths (frames per second) and flag dubs that do not match
+    lipsync: bool = True
+    mouth_fps: float = 10.0
 
     def __post_init__(self) -> None:
+        if not 1.0 <= self.mouth_fps <= 30.0:
+            raise ValueError(f"mouthFps must be between 1 and 30, got {self.mouth_fps}")
         if not 1.0 <= self.max_speed <= 1.5:
             raise ValueError(f"maxSpeed must be between 1.0 and 1.5, got {self.max_speed}")
 

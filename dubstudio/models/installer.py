@@ -49,6 +49,7 @@ from dubstudio.models.manifest import (
     sha256_file,
     write_manifest,
 )
+from dubstudio.models.packages import missing_packages
 from dubstudio.models.paths import download_cache_dir, models_dir
 from dubstudio.models.registry import (
     DEFAULT_MODELS,
@@ -90,6 +91,8 @@ class ModelStatus:
     source: str  # "packages" | "hub" | "import" | "manual" (assembled by hand) | "" (not installed)
     default: bool
     path: Path
+    #: Python packages the model's engine needs that are not installed (`models/packages.py`)
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,7 @@ def _status(model_id: str) -> ModelStatus | None:
         source = (manifest.source or "manual") if manifest else ""
         return ModelStatus(
             spec.id, spec.kind, spec.description, spec.license, spec.size, state, source,
-            spec.id in DEFAULT_MODELS, folder,
+            spec.id in DEFAULT_MODELS, folder, missing_packages(spec.id),
         )  # fmt: skip
     if manifest is None:
         return None

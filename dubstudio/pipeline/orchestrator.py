@@ -58,6 +58,7 @@ from dubstudio.pipeline.cache import StageCache, input_hash
 from dubstudio.pipeline.contracts import check_contract, check_output, stage_facts
 from dubstudio.pipeline.export import ExportResult, export_project
 from dubstudio.pipeline.isolation import ChildProcess
+from dubstudio.pipeline.mouths import current_activity, current_mouth_limits
 from dubstudio.stages.validation import ValidationReport, validate
 
 #: per-cue stages: they can run for a selection of cues
@@ -314,6 +315,7 @@ class Pipeline:
             from dubstudio.stages.translation import cue_inputs
 
             sentence_inputs = cue_inputs(project.segments, project.source_language)
+        limits = current_mouth_limits(self.project_dir, project) if stage == "synthesis" else {}
         for index, segment in enumerate(project.segments):
             if stage == "translation":
                 parts: list[Any] = sentence_inputs[segment.id]
@@ -331,6 +333,7 @@ class Pipeline:
                     speaker.register if speaker else "",
                     speaker.pitch_semitones if speaker else None,
                 ]
+                parts += [limits[segment.id]] if segment.id in limits else []  # lip-sync assist
             inputs[segment.id] = input_hash(*parts)
         return inputs
 
@@ -553,11 +556,12 @@ class Pipeline:
             cancel=cancel,
             force=bool(self._fresh_takes),
             source_audio=mix_wav,
+            mouth_limits=current_mouth_limits(self.project_dir, project),
         )
 
     def _validate(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
         project = self.project
         catalog = self.engines.catalog(project.target_language, project.speakers) if project.segments else []
-        self.report = validate(project, catalog)
+        self.report = validate(project, catalog, current_activity(self.project_dir, project))
 
     # -----------------------------------------------------------------------------------------

@@ -73,6 +73,8 @@ RESYNTHESIS_TOLERANCE = 0.10
 #: the speech-rate table's name for an engine, where it differs from the engine's own
 _RATE_TABLE_NAMES = {"espeak": "espeak-ng"}
 _OUT_FADE = 0.05
+#: a mouth limit never narrows a slot below this (seconds)
+MIN_MOUTH_SLOT = 0.5
 
 
 @dataclass
@@ -156,12 +158,14 @@ def synthesize_segments(
     cancel: CancelToken | None = None,
     force: bool = False,
     source_audio: Path | None = None,
+    mouth_limits: Mapping[str, float] | None = None,
 ) -> list[Segment]:
     """New Segment objects with clip, clip_history and synthesis issues; unselected ones unchanged.
 
     `only_ids` re-synthesizes just those cues (nothing else is touched); `force` bypasses the clip
     cache for a fresh take; `source_audio` (the project's extracted audio) is where reference clips
-    are cut from for cloning voices.
+    are cut from for cloning voices. `mouth_limits` (lip-sync assist, `stages/lipsync.mouth_limits`):
+    per on-screen cue, the time its dub should end by, which narrows that cue's slot.
     """
     report = stage_reporter(progress or ignore_progress, STAGE)
     voices = {voice.id: voice for voice in catalog}
@@ -172,9 +176,11 @@ def synthesize_segments(
         if cancel is not None:
             cancel.raise_if_cancelled()
         report(count / max(1, len(chosen)), f"cue {count + 1} of {len(chosen)}")
+        limit = (mouth_limits or {}).get(segment.id)
         done[segment.id] = _synthesize_one(
-            segment, project, synthesizers, voices, Path(project_dir), rooms[segment.id], force, source_audio
-        )
+            segment, project, synthesizers, voices, Path(project_dir), rooms[segment.id], force, source_audio,
+            limit,
+        )  # fmt: skip
     report(1.0, "synthesis done")
     return [done.get(segment.id, segment) for segment in segments]
 
@@ -203,6 +209,7 @@ def _synthesize_one(
     room: float,
     force: bool,
     source_audio: Path | None,
+    mouth_limit: float | None = None,
 ) -> Segment:
     kept_issues = [issue for issue in segment.issues if issue.stage != STAGE]
     text = segment.tts_text.strip()
@@ -235,7 +242,7 @@ def _synthesize_one(
         register=speaker.register if speaker else "",
         reference_audio=references,
     )
-    slot = min(segment.duration, room)
+    slot = _mouth_slot(min(segment.duration, room), segment, mouth_limit)
     key = _cache_key(request, synthesizer, slot, room, settings.max_speed, semitones)
     folder = project_dir / "clips" / _safe_name(segment.id)
     clip = None if force else _cached_clip(folder, key)
@@ -251,6 +258,14 @@ def _synthesize_one(
     history = [c for c in history if c.cache_key != clip.cache_key]
     issues = kept_issues + ([_overflow_issue(segment, clip, text)] if clip.overflow > 0 else [])
     return replace(segment, clip=clip, clip_history=history, issues=issues)
+
+
+def _mouth_slot(slot: float, segment: Segment, mouth_limit: float | None) -> float:
+    """Lip-sync assist: an on-screen cue's slot ends where its mouth stops (plus a tolerance); the
+    room after it may still be borrowed, so a dub that cannot get that fast is not cut."""
+    if mouth_limit is None:
+        return slot
+    return max(min(slot, mouth_limit - segment.start), min(slot, MIN_MOUTH_SLOT))
 
 
 def _render(

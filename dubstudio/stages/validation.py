@@ -20,6 +20,7 @@ from dubstudio.core.languages import base_language
 from dubstudio.core.project import Project, Segment, ValidationIssue
 from dubstudio.engines.base import Voice
 from dubstudio.stages.cue_metrics import characters_per_second
+from dubstudio.stages.lipsync import LIPSYNC_CODES, MouthActivity, lipsync_findings
 from dubstudio.stages.speech_rate import estimate_duration
 
 STAGE = "validation"
@@ -179,7 +180,7 @@ def _check_voice(
 
 
 def _segment_findings(
-    project: Project, index: int, catalog: dict[str, Voice] | None
+    project: Project, index: int, catalog: dict[str, Voice] | None, mouths: MouthActivity | None = None
 ) -> list[ValidationIssue]:
     segments = project.segments
     segment = segments[index]
@@ -191,6 +192,7 @@ def _segment_findings(
         *_check_translation(project, segment),
         *_check_voice(project, segment, catalog),
         *_check_reading_speed(project, segment),
+        *(lipsync_findings(segment, mouths, STAGE) if mouths is not None else ()),
     ]
 
 
@@ -225,16 +227,32 @@ def _merge_findings(segment: Segment, findings: list[ValidationIssue]) -> None:
     segment.issues = kept
 
 
-def validate(project: Project, catalog: list[Voice] | None = None) -> ValidationReport:
+def validate(
+    project: Project, catalog: list[Voice] | None = None, mouths: MouthActivity | None = None
+) -> ValidationReport:
     """Refresh the stage-5 issues of every segment and report all open issues of the project.
 
     `catalog` is the list of installed voices; without it, voices are only checked for presence.
+    `mouths` (the video's mouth activity, when analyzed) adds the lip-sync checks (`stages/lipsync.py`).
     """
     voices = {voice.id: voice for voice in catalog} if catalog is not None else None
     for index, segment in enumerate(project.segments):
-        _merge_findings(segment, _segment_findings(project, index, voices))
+        _merge_findings(segment, _segment_findings(project, index, voices, mouths))
     report = ValidationReport()
     for issue in project.all_issues():
         if issue.is_open:
             (report.errors if issue.severity == "error" else report.warnings).append(issue)
     return report
+
+
+def refresh_lipsync(project: Project, mouths: MouthActivity) -> list[str]:
+    """Redo only the lip-sync checks, for when the video's mouths become known after the last
+    validation (they are analyzed beside the pipeline); the ids of the cues whose issues changed."""
+    changed = []
+    for segment in project.segments:
+        before = sorted((i.stage, i.code, i.message, i.status) for i in segment.issues)
+        others = [i for i in segment.issues if i.stage == STAGE and i.code not in LIPSYNC_CODES]
+        _merge_findings(segment, others + lipsync_findings(segment, mouths, STAGE))
+        if sorted((i.stage, i.code, i.message, i.status) for i in segment.issues) != before:
+            changed.append(segment.id)
+    return changed

@@ -36,6 +36,7 @@ from dubstudio.ui.document import ProjectDocument
 from dubstudio.ui.editing import SegmentEditing
 from dubstudio.ui.inspector import SegmentInspector
 from dubstudio.ui.jobs import JobController
+from dubstudio.ui.mouths import MouthActivityController
 from dubstudio.ui.playback import PlaybackControl
 from dubstudio.ui.player import create_player
 from dubstudio.ui.player.clip_player import ClipPlayer
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.flag_label)
         self.statusBar().addPermanentWidget(QLabel(f"Player: {self.player.backend}", self))
         self._connect()
+        self.mouths = MouthActivityController(self)  # lip-sync assist (ui/mouths.py)
         self._project_jobs_timer = QTimer(self)
         self._project_jobs_timer.setSingleShot(True)
         self._project_jobs_timer.setInterval(PROJECT_JOBS_DELAY_MS)
@@ -328,6 +330,7 @@ class MainWindow(QMainWindow):
         the application waits for it when it exits (`worker.wait_for_detached_jobs`)."""
         self.jobs.shutdown(CLOSE_WAIT_MS)
         self.session.close()
+        self.mouths.stop()
         self.player.stop()
         self.clip_player.stop()
 

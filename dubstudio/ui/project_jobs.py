@@ -294,13 +294,14 @@ class ProjectJobs(QObject):
         self.jobs.start_background("engines", work)
 
     def start_project_jobs(self) -> None:
-        """What a freshly shown project needs in the background: its waveform, the voice list, and
-        the engines of its next redo (started once the project has painted)."""
+        """What a freshly shown project needs in the background: its waveform, the voice list, the
+        engines of its next redo and its mouth activity (started once the project has painted)."""
         if not self.doc.is_open:
             return
         self.load_peaks()
         self.load_voice_list()
         self.warm_engines()
+        self.window.mouths.open()
 
     def load_peaks(self) -> None:
         folder = self.doc.project_dir

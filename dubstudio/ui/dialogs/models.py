@@ -27,10 +27,21 @@ from PySide6.QtWidgets import (
 
 from dubstudio.models import import_model, install, list_models, verify
 from dubstudio.models.installer import INSTALLED, ModelStatus
+from dubstudio.models.packages import install_hint, install_packages
 from dubstudio.ui.dialogs.error import show_error
-from dubstudio.ui.worker import JobFailure, JobRunner
+from dubstudio.ui.worker import JobContext, JobFailure, JobRunner
 
 COLUMNS = ("Model", "Kind", "Status", "Size", "Source", "License")
+
+
+def _describe(model: ModelStatus) -> str:
+    text = f"{model.description}\n{model.path}"
+    if model.needs:
+        text += (
+            f"\nIts engine needs the Python package {', '.join(model.needs)} (not installed): Install "
+            f"adds it with pip (or run {install_hint(model.needs)})."
+        )
+    return text
 
 
 def _size(size: int) -> str:
@@ -110,7 +121,7 @@ class ModelManagerDialog(QDialog):
             cells = (
                 model.id + (" (default)" if model.default else ""),
                 model.kind,
-                model.status,
+                model.status + (f" (needs {', '.join(model.needs)})" if model.needs else ""),
                 _size(model.size),
                 model.source,
                 model.license,
@@ -126,9 +137,11 @@ class ModelManagerDialog(QDialog):
     def _selection_changed(self) -> None:
         model = self.selected()
         busy = self.runner.is_running
-        self.description.setText(f"{model.description}\n{model.path}" if model else "Select a model.")
+        self.description.setText(_describe(model) if model else "Select a model.")
         self.verify_button.setEnabled(not busy and model is not None and model.status != "not installed")
-        self.install_button.setEnabled(not busy and model is not None and model.status != INSTALLED)
+        self.install_button.setEnabled(
+            not busy and model is not None and (model.status != INSTALLED or bool(model.needs))
+        )
         self.import_file_button.setEnabled(not busy)
         self.import_folder_button.setEnabled(not busy)
 
@@ -146,9 +159,17 @@ class ModelManagerDialog(QDialog):
             self._start("verify", lambda job: verify(model.id, job.progress, job.cancel))
 
     def install_selected(self) -> None:
+        """Install the model's files, and the Python packages its engine needs (`ModelSpec.packages`)."""
         model = self.selected()
-        if model is not None:
-            self._start("install", lambda job: install(model.id, job.progress, job.cancel))
+        if model is None:
+            return
+
+        def work(job: JobContext) -> object:
+            if model.needs:
+                install_packages(model.needs, cancel=job.cancel)
+            return install(model.id, job.progress, job.cancel)
+
+        self._start("install", work)
 
     def import_path(self, path: Path) -> None:
         self._start("import", lambda job: import_model(path, job.progress, job.cancel))

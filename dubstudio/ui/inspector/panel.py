@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from dubstudio.core.project import DubClip, Segment
 from dubstudio.core.timeline import format_timecode
 from dubstudio.ui.document import ProjectDocument
+from dubstudio.ui.inspector.face_crop import FaceCropView
 from dubstudio.ui.inspector.memory import MemoryCandidates
 from dubstudio.ui.segments.voice_tooltip import voice_tooltip
 
@@ -113,8 +114,16 @@ class SegmentInspector(QWidget):
         form.addRow(take_buttons)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.heading)
-        layout.addWidget(self.stale_label)
+        self.face_crop = FaceCropView(self)  # lip-sync assist: the face during the cue
+        heading_row = QHBoxLayout()
+        heading_column = QVBoxLayout()
+        heading_column.addWidget(self.heading)
+        heading_column.addWidget(self.stale_label)
+        heading_column.addWidget(self.face_crop.caption_label)
+        heading_column.addStretch(1)
+        heading_row.addLayout(heading_column, 1)
+        heading_row.addWidget(self.face_crop)
+        layout.addLayout(heading_row)
         layout.addLayout(action_row)
         layout.addLayout(form)
         layout.addStretch(1)
@@ -160,6 +169,7 @@ class SegmentInspector(QWidget):
         ):
             widget.setEnabled(enabled)
         if segment is None:
+            self.face_crop.show_segment(None)
             self.heading.setText("<i>No segment selected</i>")
             self.stale_label.clear()
             for editor in (self.original, self.translation):
@@ -175,6 +185,7 @@ class SegmentInspector(QWidget):
             + (f" &nbsp; confidence {segment.confidence:.2f}" if segment.confidence is not None else "")
         )
         self.stale_label.setText(f"Needs re-run: {', '.join(segment.stale)}" if segment.stale else "")
+        self.face_crop.show_segment(segment)
         if self.original.toPlainText() != segment.original_text:
             self.original.setPlainText(segment.original_text)
         if self.translation.toPlainText() != segment.translated_text:

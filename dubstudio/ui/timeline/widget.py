@@ -34,8 +34,11 @@ from dubstudio.core.clip_peaks import COMPUTE_BUDGET_S, MAX_CLIP_WAVEFORMS, Clip
 from dubstudio.core.project import Segment
 from dubstudio.core.snapping import PeakSource, dragged_span
 from dubstudio.core.timeline import TimeIndex, format_timecode
+from dubstudio.stages.lipsync import MouthActivity
 from dubstudio.ui.document import ProjectDocument
 from dubstudio.ui.theme import ERROR_COLOR, WARNING_COLOR, is_dark, speaker_color
+from dubstudio.ui.timeline.mouth_lane import LANE_HEIGHT as MOUTH_LANE_HEIGHT
+from dubstudio.ui.timeline.mouth_lane import paint_mouth_lane
 
 RULER_HEIGHT = 22
 EDGE_GRAB_PX = 6
@@ -78,6 +81,9 @@ class TimelineCanvas(QWidget):
         self._drag: _Drag | None = None
         self._preview: tuple[str, float, float] | None = None
         self._times = TimeIndex([])
+        #: lip-sync assist: the video's mouth activity (third lane), and a status while it is read
+        self.mouths: MouthActivity | None = None
+        self.mouth_status = ""
         self.setMinimumHeight(140)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -121,8 +127,18 @@ class TimelineCanvas(QWidget):
     def time_at(self, x: float) -> float:
         return min(max(self.view_start + x / self.px_per_s, 0.0), self.duration)
 
+    def set_mouths(self, activity: MouthActivity | None, status: str = "") -> None:
+        self.mouths, self.mouth_status = activity, status
+        self.update()
+
+    def mouth_lane_rect(self) -> QRectF | None:
+        """The mouth-activity lane at the bottom, while there is mouth data or a status to show."""
+        if self.mouths is None and not self.mouth_status:
+            return None
+        return QRectF(0, self.height() - MOUTH_LANE_HEIGHT, self.width(), MOUTH_LANE_HEIGHT)
+
     def lane_rects(self) -> tuple[QRectF, QRectF]:
-        height = self.height() - RULER_HEIGHT
+        height = self.height() - RULER_HEIGHT - (MOUTH_LANE_HEIGHT + 1 if self.mouth_lane_rect() else 0)
         original_height = round(height * 0.58)
         original = QRectF(0, RULER_HEIGHT, self.width(), original_height)
         dub = QRectF(0, RULER_HEIGHT + original_height + 1, self.width(), height - original_height - 1)
@@ -198,6 +214,11 @@ class TimelineCanvas(QWidget):
             )
         self._paint_dub_lane(painter, segments, rows, dub_lane, dark)
         self._paint_lane_labels(painter, original_lane, dub_lane, dark)
+        mouth_lane = self.mouth_lane_rect()
+        if mouth_lane is not None:
+            paint_mouth_lane(
+                painter, mouth_lane, self.mouths, self.mouth_status, self.view_start, self.px_per_s, dark
+            )
         self._paint_playhead(painter)
         painter.end()
 
