@@ -14,16 +14,13 @@ error (bad input, missing model, unsupported language), printed as one paragraph
 from __future__ import annotations
 
 import argparse
-import time
-from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from dubstudio.core.errors import UserError
 from dubstudio.core.progress import ProgressEvent
-from dubstudio.core.project import Project, Settings
+from dubstudio.pipeline.dub_job import DubOutcome, DubRequest, parse_voice_overrides, project_exists, run_dub
 
 EXIT_VALIDATION_FAILED = 1
 STAGE_LABELS = {
@@ -46,9 +43,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("input", type=Path, help="video or audio file")
     parser.add_argument("--to", dest="target", required=True, help="dub language (ISO 639-1, e.g. es)")
+    parser.add_argument("--subtitles", type=Path, help="use this .srt/.vtt/.ass as the transcript")
+    add_job_options(parser)
+    parser.add_argument("--out", type=Path, required=True, help="output and project folder")
+    parser.set_defaults(func=run)
+
+
+def add_job_options(parser: argparse.ArgumentParser) -> None:
+    """The options that shape one dub job (`dubstudio batch` takes them too, as defaults per file)."""
     parser.add_argument("--from", dest="source", help="source language (detected when omitted)")
     parser.add_argument("--subtitle-language", default="", help="subtitle language (default: the dub's)")
-    parser.add_argument("--subtitles", type=Path, help="use this .srt/.vtt/.ass as the transcript")
     parser.add_argument("--glossary", type=Path, help="term list: 'source<TAB>target' per line (or CSV)")
     parser.add_argument(
         "--voice", action="append", default=[], metavar="SPEAKER=VOICE",
@@ -59,56 +63,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--max-speed", type=float, default=1.25, help="fastest speed-up of a dub line (1.0–1.5)"
     )
     parser.add_argument("--dub-only", action="store_true", help="mix without the original background")
-    parser.add_argument("--out", type=Path, required=True, help="output and project folder")
-    parser.set_defaults(func=run)
 
 
-def _voice_overrides(pairs: list[str]) -> dict[str, str]:
-    overrides = {}
-    for pair in pairs:
-        speaker, separator, voice = pair.partition("=")
-        if not separator or not speaker.strip() or not voice.strip():
-            raise UserError(
-                f"--voice {pair!r} is not SPEAKER=VOICE", fix="Write e.g. --voice SPEAKER_00=kokoro:jf_alpha."
-            )
-        overrides[speaker.strip()] = voice.strip()
-    return overrides
-
-
-def _settings(args: argparse.Namespace, base: Settings | None) -> Settings:
-    from dubstudio.stages.glossary import load_glossary
-
-    settings = base or Settings()
-    if not 1.0 <= args.max_speed <= 1.5:
-        raise UserError(f"--max-speed {args.max_speed} is out of range", fix="Use a value from 1.0 to 1.5.")
-    settings.device = args.device
-    settings.max_speed = args.max_speed
-    settings.keep_background = not args.dub_only
-    if args.glossary:
-        settings.glossary = load_glossary(args.glossary)
-    return settings
-
-
-def _apply_voices(pipeline, overrides: dict[str, str]) -> None:
-    """Set the speakers' voice overrides; unknown speakers or voices are a UserError."""
-    project: Project = pipeline.project
-    if not overrides or not project.speakers:
-        return
-    catalog = {voice.id for voice in pipeline.engines.catalog(project.target_language, project.speakers)}
-    for name, voice in overrides.items():
-        speaker = next((s for s in project.speakers if name in (s.id, s.label)), None)
-        if speaker is None:
-            known = ", ".join(s.display_name for s in project.speakers)
-            raise UserError(
-                f"--voice names the speaker '{name}', which is not in the media", fix=f"Speakers: {known}."
-            )
-        if voice not in catalog:
-            examples = ", ".join(sorted(catalog)[:6])
-            raise UserError(
-                f"--voice asks for '{voice}', not an installed voice for '{project.target_language}'",
-                fix=f"Installed voices include: {examples}.",
-            )
-        speaker.voice_override = voice
+def job_request(
+    args: argparse.Namespace, media: Path, out: Path, target: str, subtitles: Path | None
+) -> DubRequest:
+    """The request `add_job_options`' arguments describe, for one file and one language."""
+    return DubRequest(
+        media=media,
+        out=out,
+        target_language=target,
+        source_language=args.source,
+        subtitle_language=args.subtitle_language,
+        subtitles=subtitles,
+        glossary=args.glossary,
+        voices=parse_voice_overrides(args.voice),
+        device=args.device,
+        max_speed=args.max_speed,
+        keep_background=not args.dub_only,
+    )
 
 
 class _StageBars:
@@ -126,34 +99,10 @@ class _StageBars:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dubstudio.core.store import PROJECT_FILE, load_project
-    from dubstudio.pipeline.orchestrator import Pipeline
-
     console = Console(stderr=True)
-    overrides = _voice_overrides(args.voice)
-    started = time.perf_counter()
-    if (args.out / PROJECT_FILE).is_file():
-        project = load_project(args.out)
-        project.settings = _settings(args, project.settings)
-        project.target_language = args.target
-        pipeline = Pipeline(args.out, project)
+    request = job_request(args, args.input, args.out, args.target, args.subtitles)
+    if project_exists(args.out):
         console.print(f"Resuming the project in {args.out}")
-    else:
-        pipeline = Pipeline.create(
-            args.input,
-            args.out,
-            source_language=args.source,
-            target_language=args.target,
-            subtitle_language=args.subtitle_language,
-            settings=_settings(args, None),
-            subtitles=args.subtitles,
-        )
-
-    def on_stage_done(stage: str, _project: Project) -> None:
-        if stage == "segmentation":
-            _apply_voices(pipeline, overrides)
-
-    _apply_voices(pipeline, overrides)
     columns = (
         TextColumn("{task.description:<18}"),
         BarColumn(),
@@ -161,20 +110,16 @@ def run(args: argparse.Namespace) -> int:
         TextColumn("{task.fields[status]}"),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        bars = _StageBars(progress)
-        pipeline.run(progress=bars, on_stage_done=on_stage_done)
-        exported = pipeline.export(args.out, progress=bars)
-    elapsed = time.perf_counter() - started
-    return _summarise(console, pipeline, exported, elapsed)
+        outcome = run_dub(request, progress=_StageBars(progress))
+    return _summarise(console, outcome)
 
 
-def _summarise(console: Console, pipeline, exported, elapsed: float) -> int:
-    project: Project = pipeline.project
-    report = pipeline.report
+def _summarise(console: Console, outcome: DubOutcome) -> int:
+    project, exported = outcome.project, outcome.exported
     duration = project.media.duration if project.media else 0.0
     console.print(
-        f"Dubbed {duration:.1f} s of {project.source_language}→{project.target_language} in {elapsed:.1f} s: "
-        f"{len(project.segments)} cues, {len(project.speakers)} speakers."
+        f"Dubbed {duration:.1f} s of {project.source_language}→{project.target_language} in "
+        f"{outcome.elapsed:.1f} s: {len(project.segments)} cues, {len(project.speakers)} speakers."
     )
     console.print(
         f"Loudness: source {exported.source_lufs:.1f} LUFS, mix {exported.mix_lufs:.1f} LUFS, "
@@ -182,18 +127,18 @@ def _summarise(console: Console, pipeline, exported, elapsed: float) -> int:
     )
     for path in exported.files.values():
         console.print(f"  {path}")
-    counts = Counter(issue.code for issue in (report.warnings if report else []))
+    counts = outcome.warning_counts
     if counts:
         summary = ", ".join(f"{code} {count}" for code, count in counts.most_common())
         console.print(
-            f"{sum(counts.values())} warnings to review ({summary}): dubstudio open {pipeline.project_dir}"
+            f"{sum(counts.values())} warnings to review ({summary}): dubstudio open {outcome.project_dir}"
         )
-    if report is not None and not report.ok:
-        codes = Counter(issue.code for issue in report.errors)
+    if not outcome.ok:
+        codes = outcome.error_counts
         listed = ", ".join(f"{code} ({count})" for code, count in codes.most_common())
         console.print(
-            f"Error: {len(report.errors)} problems break the dubbing contract: {listed}. The outputs "
-            f"were written; fix these cues in the editor: dubstudio open {pipeline.project_dir}"
+            f"Error: {codes.total()} problems break the dubbing contract: {listed}. The outputs "
+            f"were written; fix these cues in the editor: dubstudio open {outcome.project_dir}"
         )
         return EXIT_VALIDATION_FAILED
     return 0
