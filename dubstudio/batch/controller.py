@@ -309,3 +309,13 @@ class BatchController:
         per_job = self.stats.job_seconds / self.stats.finished_jobs
         remaining = len(self._queue) + sum(1 - live.overall for live in self.live.values())
         return remaining * per_job / max(1, self.pool.size)
+
+
+def format_duration(seconds: float) -> str:
+    """ "45 s", "12 min", "3.5 h"."""
+    whole = round(seconds)
+    if whole < 90:
+        return f"{whole} s"
+    if whole < 5400:
+        return f"{round(whole / 60)} min"
+    return f"{whole / 3600:.1f} h"

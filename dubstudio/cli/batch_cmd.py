@@ -23,6 +23,7 @@ from rich.live import Live
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 from rich.text import Text
 
+from dubstudio.batch.controller import BatchController, format_duration
 from dubstudio.cli.dub_cmd import add_job_options, job_request
 from dubstudio.core.errors import UserError
 
@@ -104,8 +105,6 @@ def pool_factory(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from dubstudio.batch.controller import BatchController
-
     console = Console(stderr=True)
     controller = BatchController(args.out, pool_factory(args), max_attempts=args.attempts)
     controller.add(plan(args, controller.state.names()), retry_failed=args.retry_failed)
@@ -210,7 +209,7 @@ class LiveDisplay:
         status = (
             f"{counts['done']} done · {counts['running']} running · {counts['failed']} failed · "
             f"{counts['pending'] + counts['cancelled']} waiting · "
-            + (f"ETA {_duration(eta)}" if eta is not None else "ETA after the first job")
+            + (f"ETA {format_duration(eta)}" if eta is not None else "ETA after the first job")
         )
         self.overall.update(self.batch_task, total=max(total, 1), completed=finished, status=status)
 
@@ -239,12 +238,3 @@ class LiveDisplay:
             self.console.print(f"[red]Failed[/] {job.name} (the reason is listed at the end)")
         elif event.kind == "retry":
             self.console.print(f"[yellow]Retrying[/] {job.name} ({event.message})")
-
-
-def _duration(seconds: float) -> str:
-    whole = round(seconds)
-    if whole < 90:
-        return f"{whole} s"
-    if whole < 5400:
-        return f"{round(whole / 60)} min"
-    return f"{whole / 3600:.1f} h"

@@ -52,6 +52,7 @@ class ActionsMixin:
         a("open", "&Open project…", self.open_dialog, QKeySequence.StandardKey.Open, sp.SP_DialogOpenButton)
         a("save", "&Save", self.save, QKeySequence.StandardKey.Save, sp.SP_DialogSaveButton)
         a("export", "&Export…", self.export_dialog, "Ctrl+E", sp.SP_DriveFDIcon)
+        a("batch", "&Batch…", self.show_batch, "Ctrl+Shift+B", sp.SP_FileDialogListView, "Dub many files")
         a("quit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
         undo = self.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
@@ -177,7 +178,7 @@ class ActionsMixin:
         file_menu.addActions([act["new"], act["open"]])
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.addActions([act["save"], act["export"]])
+        file_menu.addActions([act["save"], act["export"], act["batch"]])
         file_menu.addSeparator()
         file_menu.addAction(act["quit"])
         menus = {

@@ -453,6 +453,11 @@ class MainWindow(ActionsMixin, JobsMixin, PlaybackMixin, QMainWindow):
             else:
                 self.autosave_timer.stop()
 
+    def show_batch(self) -> None:
+        from dubstudio.ui.batch import show_batch_window
+
+        show_batch_window(self)
+
     def show_shortcuts(self) -> None:
         from dubstudio.ui.dialogs.shortcuts import ShortcutsDialog
 
