@@ -10,6 +10,7 @@ same folder later shows the same queue, and the CLI can resume it, and the other
 
 from __future__ import annotations
 
+import html
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,9 +46,10 @@ from dubstudio.batch.controller import CANCEL_WAIT_S, BatchController, BatchEven
 from dubstudio.batch.jobs import FileEntry, parse_languages, plan_jobs, read_manifest
 from dubstudio.batch.pools import LocalPool, WorkerPool, default_workers
 from dubstudio.batch.report import REPORT_HTML
+from dubstudio.batch.state import JobRecord
 from dubstudio.core.errors import UserError
 from dubstudio.pipeline.dub_job import DubRequest
-from dubstudio.ui.batch.model import PROGRESS_COLUMN, BatchTableModel, ProgressDelegate
+from dubstudio.ui.batch.model import PROGRESS_COLUMN, STAGE_NAMES, BatchTableModel, ProgressDelegate
 from dubstudio.ui.dialogs.error import show_error
 from dubstudio.ui.settings import AppSettings
 
@@ -212,7 +214,12 @@ class BatchWindow(QMainWindow):
             header.resizeSection(column, width)
         header.setSectionResizeMode(PROGRESS_COLUMN, QHeaderView.ResizeMode.Fixed)
         self.table.doubleClicked.connect(self._row_activated)
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        self.details = QLabel(self)
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setMinimumHeight(64)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
 
         self.overall = QProgressBar(self)
         self.overall.setRange(0, 1)
@@ -226,6 +233,7 @@ class BatchWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.addLayout(form)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
         layout.addLayout(bottom)
         self.setCentralWidget(central)
 
@@ -391,12 +399,22 @@ class BatchWindow(QMainWindow):
             self._thread.join(CANCEL_WAIT_S + 5)
         self.controller.close()
 
+    def _selection_changed(self) -> None:
+        self._update_actions()
+        self._show_details()
+
+    def _show_details(self) -> None:
+        job = self.selected_job()
+        self.details.setText(job_details(job) if job is not None else "")
+
     def _on_event(self, event: BatchEvent) -> None:
         if event.kind == "pool":
             self.statusBar().showMessage(f"Running on {event.message}.", 6000)
         elif event.kind == "failed" and event.job is not None:
             self.statusBar().showMessage(f"{event.job.name} failed: {event.job.reason}", 10000)
         self.model.refresh(event.job)
+        if event.job is not None and event.job is self.selected_job():
+            self._show_details()
         if event.kind in ("done", "failed", "retry", "cancelled", "queued", "started"):
             self._update_summary()
             self._update_actions()
@@ -502,6 +520,28 @@ class BatchWindow(QMainWindow):
                 return
             self.shutdown()
         event.accept()
+
+
+def job_details(job: JobRecord) -> str:
+    """The selected job in a few lines: what, where, each try, and why it failed."""
+    lines = [f"<b>{html.escape(job.name)}</b> — {html.escape(str(job.media))} → {html.escape(job.language)}"]
+    if job.status == "done":
+        stages = ", ".join(
+            f"{STAGE_NAMES.get(stage, stage)} {seconds:.1f} s" for stage, seconds in job.stage_seconds.items()
+        )
+        lines.append(
+            f"Project: {html.escape(str(job.project_dir))} ({job.cues} cues, {job.speakers} speakers; "
+            f"{html.escape(stages)})"
+        )
+    for attempt in job.attempts:
+        outcome = attempt.outcome or "running"
+        detail = f": {attempt.reason}" if attempt.reason and attempt.outcome != "failed" else ""
+        lines.append(
+            html.escape(f"Try {attempt.number} on {attempt.worker or 'a worker'} — {outcome}{detail}")
+        )
+    if job.reason:
+        lines.append(f"<span style='color:#ef5350'>{html.escape(job.reason)}</span>")
+    return "<br>".join(lines)
 
 
 def show_batch_window(main_window: QMainWindow) -> BatchWindow:
