@@ -297,9 +297,12 @@ class BatchController:
                     record = self.state.jobs[key]
                     record.attempts[-1].outcome = "cancelled"
                     self._finish(record, JobResult("cancelled", "cancelled"))
-            for record in self.state.jobs.values():  # resumable by `run()` again
-                if record.status == "cancelled" and record.key not in self._queue:
-                    self._queue.append(record.key)
+            cancelled = [
+                r.key
+                for r in self.state.jobs.values()
+                if r.status == "cancelled" and r.key not in self._queue
+            ]
+            self._queue.extendleft(reversed(cancelled))  # first again on the next `run()`
 
     # ---- numbers ---------------------------------------------------------------------------------
     def eta_seconds(self) -> float | None:
