@@ -190,11 +190,11 @@ class BatchController:
             self.pool = None
 
     def _dispatch(self) -> None:
+        if self._queue and self.pool is None:  # outside the lock: starting Ray takes seconds
+            self.pool = self.pool_factory()
+            self.pool_description = self.pool.description
+            self._emit("pool", message=self.pool.description)
         with self._lock:
-            if self._queue and self.pool is None:
-                self.pool = self.pool_factory()
-                self.pool_description = self.pool.description
-                self._emit("pool", message=self.pool.description)
             while self._queue and self.pool is not None and self.pool.idle() > 0:
                 record = self.state.jobs[self._queue.popleft()]
                 if record.status not in ("pending", "cancelled"):
@@ -307,11 +307,13 @@ class BatchController:
     # ---- numbers ---------------------------------------------------------------------------------
     def eta_seconds(self) -> float | None:
         """Seconds until the queue is done at this run's pace (None before a job finished)."""
-        if not self.stats.finished_jobs or self.pool is None:
+        pool = self.pool
+        if not self.stats.finished_jobs or pool is None:
             return None
         per_job = self.stats.job_seconds / self.stats.finished_jobs
-        remaining = len(self._queue) + sum(1 - live.overall for live in self.live.values())
-        return remaining * per_job / max(1, self.pool.size)
+        with self._lock:  # the run's thread changes `live`
+            remaining = len(self._queue) + sum(1 - live.overall for live in self.live.values())
+        return remaining * per_job / max(1, pool.size)
 
 
 def format_duration(seconds: float) -> str:

@@ -26,6 +26,8 @@ from dubstudio.core.progress import CancelToken
 from dubstudio.pipeline.dub_job import DubRequest
 
 STOP_WAIT_S = 5.0
+#: how often a worker checks for a cancel request and that the batch's process is still there
+PARENT_CHECK_S = 0.5
 
 
 @dataclass
@@ -188,12 +190,13 @@ def _exit_description(code: int | None) -> str:
 
 
 def _worker_main(inbox: Any, outbox: Any, cancel_event: Any, threads: int) -> None:
-    """The worker process: jobs from `inbox` until None, events to `outbox`."""
+    """The worker process: jobs from `inbox` until None (or until the batch's process is gone),
+    events to `outbox`."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the controller's to handle
     limit_threads(threads)
     engines = EngineCache()
     label = worker_label()
-    while (message := inbox.get()) is not None:
+    while (message := _next_job(inbox)) is not None:
         ticket, key, name, request = message
         token = CancelToken()
         finished = threading.Event()
@@ -209,8 +212,24 @@ def _worker_main(inbox: Any, outbox: Any, cancel_event: Any, threads: int) -> No
         outbox.put(PoolEvent("result", key, ticket, label, result=result))
 
 
+def _next_job(inbox: Any) -> Any:
+    while _parent_alive():
+        try:
+            return inbox.get(timeout=PARENT_CHECK_S)
+        except queue.Empty:
+            continue
+    return None
+
+
+def _parent_alive() -> bool:
+    parent = multiprocessing.parent_process()
+    return parent is None or parent.is_alive()
+
+
 def _watch_cancel(cancel_event: Any, token: CancelToken, finished: threading.Event) -> None:
+    """Cancel the job when the controller asks, or when its process died (killed, crashed): a
+    worker never goes on alone."""
     while not finished.is_set():
-        if cancel_event.wait(0.2):
+        if cancel_event.wait(PARENT_CHECK_S) or not _parent_alive():
             token.cancel()
             return

@@ -93,22 +93,29 @@ def job_state(folder: Path, name: str) -> dict:
     return next(job for job in read_state(folder)["jobs"] if job["name"] == name)
 
 
-def kill_worker(folder: Path, name: str, *, attempt: int = 1, stage: str = "", timeout: float = 300) -> int:
-    """Wait until job `name` runs its `attempt`-th try (in `stage`, when given) on a known worker
-    process, then SIGKILL that process (what the kernel's OOM killer or a lost node does)."""
+def wait_for_worker(
+    folder: Path, name: str, *, attempt: int = 1, stage: str = "", timeout: float = 300
+) -> int:
+    """The pid of the worker process running job `name`'s `attempt`-th try (once in `stage`, when
+    given), read from the batch state file as it is written."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = next((j for j in read_state(folder)["jobs"] if j["name"] == name), None)
         if job and job["status"] == "running" and len(job["attempts"]) == attempt:
             worker = job["attempts"][-1]["worker"]  # "pid 1234 on host"
             if " on " in worker and (not stage or job["stage"] == stage):
-                pid = int(worker.split()[1])
-                os.kill(pid, signal.SIGKILL)
-                return pid
+                return int(worker.split()[1])
         time.sleep(0.05)
     raise AssertionError(
         f"{name} never ran try {attempt} {f'in {stage} ' if stage else ''}within {timeout} s"
     )
+
+
+def kill_worker(folder: Path, name: str, *, attempt: int = 1, stage: str = "", timeout: float = 300) -> int:
+    """SIGKILL the worker running job `name` (what the kernel's OOM killer or a lost node does)."""
+    pid = wait_for_worker(folder, name, attempt=attempt, stage=stage, timeout=timeout)
+    os.kill(pid, signal.SIGKILL)
+    return pid
 
 
 def cues(folder: Path) -> list[tuple]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import json
 import signal
+import time
+from pathlib import Path
 
 import pytest
 from batch_media import (
@@ -23,7 +25,10 @@ from batch_media import (
     kill_worker,
     project_mtimes,
     read_state,
+    wait_for_worker,
 )
+
+from dubstudio.batch.state import BatchState
 
 pytestmark = [
     pytest.mark.slow,
@@ -120,3 +125,24 @@ def test_a_job_whose_worker_keeps_dying_fails_and_the_batch_goes_on(batch_inputs
     assert "--workers 1" in job["reason"]  # what to try next
     broken = job_state(out, "broken.es")
     assert broken["status"] == "failed" and BROKEN_REASON in broken["reason"]
+
+
+def test_killing_the_batch_itself_leaves_no_worker_behind(batch_inputs, tmp_path):
+    """SIGKILL of `dubstudio batch` (no clean-up runs): its worker stops by itself, and the job it
+    had is queued again by the next run."""
+    out = tmp_path / "batch"
+    speech, transcript = batch_inputs.good["speech.es"]
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text(f"input,from,subtitles\n{speech},en,{transcript}\n", encoding="utf-8")
+    child = dubstudio("batch", "--manifest", manifest, "--to", "es", "--out", out, "--workers", "1")
+    worker = wait_for_worker(out, "speech.es")
+    child.kill()
+    child.communicate(timeout=60)
+    deadline = time.monotonic() + 120
+    while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{worker}").exists(), "the worker outlived its batch"
+    state = BatchState.load(out)
+    assert [job.status for job in state.jobs.values()] == ["running"]
+    state.recover()
+    assert [job.status for job in state.jobs.values()] == ["pending"]
