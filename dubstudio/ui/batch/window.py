@@ -210,7 +210,7 @@ class BatchWindow(QMainWindow):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        for column, width in enumerate((170, 70, 80, 220, 45, 65, 190)):
+        for column, width in enumerate((170, 84, 80, 220, 45, 65, 190)):
             header.resizeSection(column, width)
         header.setSectionResizeMode(PROGRESS_COLUMN, QHeaderView.ResizeMode.Fixed)
         self.table.doubleClicked.connect(self._row_activated)
