@@ -14,13 +14,20 @@ error (bad input, missing model, unsupported language), printed as one paragraph
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from dubstudio.core.progress import ProgressEvent
-from dubstudio.pipeline.dub_job import DubOutcome, DubRequest, parse_voice_overrides, project_exists, run_dub
+from dubstudio.pipeline.dub_job import (
+    DubOutcome,
+    DubRequest,
+    finish_dub,
+    open_pipeline,
+    parse_voice_overrides,
+)
 
 EXIT_VALIDATION_FAILED = 1
 STAGE_LABELS = {
@@ -100,8 +107,10 @@ class _StageBars:
 
 def run(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
+    started = time.perf_counter()
     request = job_request(args, args.input, args.out, args.target, args.subtitles)
-    if project_exists(args.out):
+    pipeline, resumed = open_pipeline(request)
+    if resumed:
         console.print(f"Resuming the project in {args.out}")
     columns = (
         TextColumn("{task.description:<18}"),
@@ -110,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
         TextColumn("{task.fields[status]}"),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        outcome = run_dub(request, progress=_StageBars(progress))
+        outcome = finish_dub(
+            pipeline, request, resumed=resumed, started=started, progress=_StageBars(progress)
+        )
     return _summarise(console, outcome)
 
 

@@ -153,7 +153,8 @@ def new_engines(settings: Settings) -> Engines:
 
 
 def open_pipeline(request: DubRequest, engines: EngineProvider = new_engines) -> tuple[Pipeline, bool]:
-    """The job's pipeline: the project in `request.out` resumed, or a new one created from the media.
+    """The job's pipeline, ready to run: the project in `request.out` resumed, or a new one created
+    from the media, with the request's voice overrides applied.
 
     Returns (pipeline, resumed). A new project probes the media first (MediaError when unusable).
     """
@@ -163,19 +164,22 @@ def open_pipeline(request: DubRequest, engines: EngineProvider = new_engines) ->
         project = load_project(request.out)
         project.settings = job_settings(request, project.settings)
         project.target_language = request.target_language
-        return Pipeline(request.out, project, engines(project.settings)), True
-    settings = job_settings(request, None)
-    pipeline = Pipeline.create(
-        request.media,
-        request.out,
-        source_language=request.source_language,
-        target_language=request.target_language,
-        subtitle_language=request.subtitle_language,
-        settings=settings,
-        subtitles=request.subtitles,
-        engines=engines(settings),
-    )
-    return pipeline, False
+        pipeline, resumed = Pipeline(request.out, project, engines(project.settings)), True
+    else:
+        settings = job_settings(request, None)
+        pipeline = Pipeline.create(
+            request.media,
+            request.out,
+            source_language=request.source_language,
+            target_language=request.target_language,
+            subtitle_language=request.subtitle_language,
+            settings=settings,
+            subtitles=request.subtitles,
+            engines=engines(settings),
+        )
+        resumed = False
+    apply_voices(pipeline, request.voices)
+    return pipeline, resumed
 
 
 def run_dub(
@@ -192,12 +196,25 @@ def run_dub(
     """
     started = time.perf_counter()
     pipeline, resumed = open_pipeline(request, engines)
+    return finish_dub(pipeline, request, resumed=resumed, started=started, progress=progress, cancel=cancel)
+
+
+def finish_dub(
+    pipeline: Pipeline,
+    request: DubRequest,
+    *,
+    resumed: bool,
+    started: float,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> DubOutcome:
+    """`run_dub` after `open_pipeline`: every stage, then the exports (`started`: perf_counter() when
+    the job began). The `dub` command opens first, so that bad input is reported before its bars."""
 
     def on_stage_done(stage: str, _project: Project) -> None:
-        if stage == "segmentation":
+        if stage == "segmentation":  # speakers of a fresh transcript: their overrides apply now
             apply_voices(pipeline, request.voices)
 
-    apply_voices(pipeline, request.voices)
     pipeline.run(progress=progress, cancel=cancel, on_stage_done=on_stage_done)
     export_started = time.perf_counter()
     exported = pipeline.export(request.out, progress=progress, cancel=cancel)
