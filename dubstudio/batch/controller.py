@@ -28,21 +28,14 @@ from dubstudio.batch.pools import PoolEvent, WorkerPool
 from dubstudio.batch.report import write_reports
 from dubstudio.batch.state import BatchState, JobRecord
 from dubstudio.batch.worker import JobResult
-from dubstudio.core.project import now_iso
+from dubstudio.core.project import STAGES, now_iso
+from dubstudio.pipeline.dub_job import EXPORT_STAGE
 
 DEFAULT_MAX_ATTEMPTS = 3
 POLL_S = 0.2
 CANCEL_WAIT_S = 10.0
 #: the stages of a job in order, for its overall fraction (transcription … validation, then export)
-JOB_STAGES = (
-    "transcription",
-    "segmentation",
-    "translation",
-    "voiceMatching",
-    "synthesis",
-    "validation",
-    "export",
-)
+JOB_STAGES = (*STAGES, EXPORT_STAGE)
 
 PoolFactory = Callable[[], WorkerPool]
 
@@ -238,14 +231,10 @@ class BatchController:
             return
         record.status, record.reason = result.status, result.reason
         if result.status == "done":
-            record.elapsed, record.media_seconds = result.elapsed, result.media_seconds
-            record.cues, record.speakers, record.resumed = result.cues, result.speakers, result.resumed
-            record.stage_seconds, record.files = result.stage_seconds, result.files
-            record.warnings, record.errors = result.warnings, result.errors
-            record.stage, record.finished_at = "", now_iso()
+            record.summary, record.stage, record.finished_at = result.summary, "", now_iso()
             self.stats.finished_jobs += 1
-            self.stats.job_seconds += result.elapsed
-            self.stats.media_seconds += result.media_seconds
+            self.stats.job_seconds += result.summary.elapsed
+            self.stats.media_seconds += result.summary.media_seconds
         elif result.status == "failed":
             record.finished_at = now_iso()
         else:

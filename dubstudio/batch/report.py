@@ -47,24 +47,24 @@ def job_row(job: JobRecord) -> dict[str, Any]:
         "input": str(job.media),
         "language": job.language,
         "status": job.status,
-        "needsReview": sum(job.warnings.values()) + sum(job.errors.values()),
+        "needsReview": sum(job.summary.warnings.values()) + sum(job.summary.errors.values()),
         "attempts": len(job.attempts),
         "worker": job.worker,
         "reason": job.reason,
-        "elapsedSeconds": round(job.elapsed, 2),
-        "mediaSeconds": round(job.media_seconds, 2),
-        "cues": job.cues,
-        "speakers": job.speakers,
+        "elapsedSeconds": round(job.summary.elapsed, 2),
+        "mediaSeconds": round(job.summary.media_seconds, 2),
+        "cues": job.summary.cues,
+        "speakers": job.summary.speakers,
         "stageSeconds": {
-            stage: round(job.stage_seconds[stage], 2)
+            stage: round(job.summary.stage_seconds[stage], 2)
             for stage, _ in STAGE_COLUMNS
-            if stage in job.stage_seconds
+            if stage in job.summary.stage_seconds
         },
-        "warnings": job.warnings,
-        "errors": job.errors,
+        "warnings": job.summary.warnings,
+        "errors": job.summary.errors,
         "project": str(job.project_dir),
         "open": open_command(job) if job.status == "done" else "",
-        "files": job.files,
+        "files": job.summary.files,
         "finishedAt": job.finished_at,
     }
 
@@ -77,9 +77,9 @@ def summary(state: BatchState) -> dict[str, Any]:
         "updatedAt": now_iso(),
         "jobs": len(jobs),
         **state.counts(),
-        "mediaSecondsDone": round(sum(job.media_seconds for job in done), 2),
-        "jobSecondsDone": round(sum(job.elapsed for job in done), 2),
-        "warnings": sum(sum(job.warnings.values()) for job in done),
+        "mediaSecondsDone": round(sum(job.summary.media_seconds for job in done), 2),
+        "jobSecondsDone": round(sum(job.summary.elapsed for job in done), 2),
+        "warnings": sum(sum(job.summary.warnings.values()) for job in done),
     }
 
 

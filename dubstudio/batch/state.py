@@ -22,6 +22,7 @@ from dubstudio.batch.jobs import (
     request_from_dict,
     request_to_dict,
 )
+from dubstudio.batch.worker import JobSummary
 from dubstudio.core.errors import UserError
 from dubstudio.core.project import now_iso
 from dubstudio.core.schema import SchemaError, from_dict, to_dict
@@ -63,16 +64,8 @@ class JobRecord:
     attempts: list[Attempt] = field(default_factory=list)
     #: why the job failed: one paragraph (the problem, the file and the fix)
     reason: str = ""
-    #: wall-clock seconds of the attempt that finished it
-    elapsed: float = 0.0
-    media_seconds: float = 0.0
-    cues: int = 0
-    speakers: int = 0
-    resumed: bool = False
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    warnings: dict[str, int] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)
+    #: what the try that finished the job did
+    summary: JobSummary = field(default_factory=JobSummary)
     finished_at: str = ""
 
     @property

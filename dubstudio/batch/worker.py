@@ -47,22 +47,33 @@ StageReport = Callable[[str, float, str], None]
 
 
 @dataclass
+class JobSummary:
+    """What a job did: the numbers of the report (a failed try has its time only)."""
+
+    #: wall-clock seconds of the try
+    elapsed: float = 0.0
+    media_seconds: float = 0.0
+    cues: int = 0
+    speakers: int = 0
+    #: the project was already there (a retry, a cancelled job started again)
+    resumed: bool = False
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    #: validation findings by code: to review, and (errors) breaking the dubbing contract
+    warnings: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    #: the exports by kind ("target.srt", "video", …)
+    files: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class JobResult:
-    """The outcome of one attempt at a job; plain data, sent back from the worker."""
+    """The outcome of one try at a job; plain data, sent back from the worker."""
 
     status: Literal["done", "failed", "cancelled"]
     reason: str = ""
     #: worth another try (an unexpected error; a UserError would fail the same way again)
     retryable: bool = False
-    elapsed: float = 0.0
-    media_seconds: float = 0.0
-    cues: int = 0
-    speakers: int = 0
-    resumed: bool = False
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    warnings: dict[str, int] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)
+    summary: JobSummary = field(default_factory=JobSummary)
 
 
 def engine_key(settings: Settings) -> tuple[str, ...]:
@@ -130,9 +141,9 @@ def execute_job(
     try:
         outcome = run_dub(request, engines=engines, progress=_Throttled(report), cancel=cancel)
     except UserError as error:
-        return JobResult("failed", error.message, elapsed=time.perf_counter() - started)
+        return JobResult("failed", error.message, summary=JobSummary(time.perf_counter() - started))
     except Cancelled:
-        return JobResult("cancelled", "cancelled", elapsed=time.perf_counter() - started)
+        return JobResult("cancelled", "cancelled", summary=JobSummary(time.perf_counter() - started))
     except Exception as error:
         log = _write_log(request.out.parent / LOG_DIR / f"{name}.log", name)
         return JobResult(
@@ -140,11 +151,10 @@ def execute_job(
             f"Internal error: {type(error).__name__}: {error}. This is a bug in DubStudio, not in the "
             f"input; the details are in {log}.",
             retryable=True,
-            elapsed=time.perf_counter() - started,
+            summary=JobSummary(time.perf_counter() - started),
         )
     project = outcome.project
-    return JobResult(
-        "done",
+    summary = JobSummary(
         elapsed=outcome.elapsed,
         media_seconds=project.media.duration if project.media else 0.0,
         cues=len(project.segments),
@@ -155,6 +165,7 @@ def execute_job(
         errors=dict(outcome.error_counts.most_common()),
         files={kind: str(path) for kind, path in outcome.exported.files.items()},
     )
+    return JobResult("done", summary=summary)
 
 
 def _write_log(path: Path, name: str) -> Path:

@@ -151,11 +151,11 @@ def _exit_code(controller, console: Console) -> int:
 
     jobs = controller.jobs
     failed = [job for job in jobs if job.status == "failed"]
-    contract = [job for job in jobs if job.status == "done" and job.errors]
+    contract = [job for job in jobs if job.status == "done" and job.summary.errors]
     for job in failed:
         console.print(Text(f"Failed: {job.name}: {job.reason}", style="red"))
     for job in contract:
-        codes = ", ".join(f"{code} ({count})" for code, count in job.errors.items())
+        codes = ", ".join(f"{code} ({count})" for code, count in job.summary.errors.items())
         console.print(
             f"Review: {job.name} breaks the dubbing contract ({codes}): dubstudio open {job.project_dir}"
         )
@@ -232,8 +232,9 @@ class LiveDisplay:
         if task is not None:
             self.jobs.remove_task(task)
         if event.kind == "done":
-            note = f", {sum(job.warnings.values())} warnings" if job.warnings else ""
-            self.console.print(f"[green]Done[/] {job.name} in {job.elapsed:.1f} s{note}")
+            warnings = sum(job.summary.warnings.values())
+            note = f", {warnings} warnings" if warnings else ""
+            self.console.print(f"[green]Done[/] {job.name} in {job.summary.elapsed:.1f} s{note}")
         elif event.kind == "failed":
             self.console.print(f"[red]Failed[/] {job.name} (the reason is listed at the end)")
         elif event.kind == "retry":

@@ -11,6 +11,7 @@ import pytest
 from dubstudio.batch.jobs import FileEntry, plan_jobs
 from dubstudio.batch.report import write_reports
 from dubstudio.batch.state import BACKUP_FILE, STATE_FILE, BatchState
+from dubstudio.batch.worker import JobSummary
 from dubstudio.core.errors import UserError
 from dubstudio.core.store import PROJECT_FILE
 from dubstudio.pipeline.dub_job import DubRequest
@@ -107,7 +108,7 @@ def test_reports_list_every_job_with_its_reason_and_link(tmp_path, media):
     state.merge(_jobs(out, media) + _jobs(out, tmp_path / "<b>odd</b>.mp4"))
     done, failed = state.jobs.values()
     _finish(state, out)
-    done.stage_seconds, done.warnings, done.elapsed = {"synthesis": 3.25, "export": 1.0}, {"idiom": 2}, 5.5
+    done.summary = JobSummary(5.5, stage_seconds={"synthesis": 3.25, "export": 1.0}, warnings={"idiom": 2})
     failed.status, failed.reason = "failed", "<b>odd</b>.mp4: the file is empty. Get the file again."
     write_reports(state)
     report = json.loads((out / "report.json").read_text())

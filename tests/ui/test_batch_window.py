@@ -84,7 +84,7 @@ def test_the_batch_window_runs_the_queue(qtbot, make_window, app_settings, media
     window.bridge.event.disconnect(pause_once_started)
     assert _status(window) == {"speech.es": "done", "broken.es": "pending"}
     speech = next(job for job in window.controller.jobs if job.name == "speech.es")
-    assert [a.outcome for a in speech.attempts] == ["cancelled", "done"] and speech.resumed
+    assert [a.outcome for a in speech.attempts] == ["cancelled", "done"] and speech.summary.resumed
 
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         assert window.start()

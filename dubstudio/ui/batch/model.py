@@ -117,9 +117,11 @@ def _text(job: JobRecord, live: LiveProgress | None, column: str) -> str:
     if column == "Tries":
         return str(len(job.attempts)) if job.attempts else ""
     if column == "Seconds":
-        return f"{job.elapsed:.1f}" if job.status == "done" else ""
+        return f"{job.summary.elapsed:.1f}" if job.status == "done" else ""
     if column == "Warnings":
-        return ", ".join(f"{code} {count}" for code, count in {**job.errors, **job.warnings}.items())
+        return ", ".join(
+            f"{code} {count}" for code, count in {**job.summary.errors, **job.summary.warnings}.items()
+        )
     if job.status == "failed":
         return job.reason
     if job.status == "running":

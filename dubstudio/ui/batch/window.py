@@ -527,11 +527,13 @@ def job_details(job: JobRecord) -> str:
     lines = [f"<b>{html.escape(job.name)}</b> — {html.escape(str(job.media))} → {html.escape(job.language)}"]
     if job.status == "done":
         stages = ", ".join(
-            f"{STAGE_NAMES.get(stage, stage)} {seconds:.1f} s" for stage, seconds in job.stage_seconds.items()
+            f"{STAGE_NAMES.get(stage, stage)} {seconds:.1f} s"
+            for stage, seconds in job.summary.stage_seconds.items()
         )
+        summary = job.summary
         lines.append(
-            f"Project: {html.escape(str(job.project_dir))} ({job.cues} cues, {job.speakers} speakers; "
-            f"{html.escape(stages)})"
+            f"Project: {html.escape(str(job.project_dir))} ({summary.cues} cues, {summary.speakers} "
+            f"speakers; {html.escape(stages)})"
         )
     for attempt in job.attempts:
         outcome = attempt.outcome or "running"
