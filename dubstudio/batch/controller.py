@@ -113,7 +113,9 @@ class BatchController:
     def add(self, specs: list[JobSpec], *, retry_failed: bool = False) -> list[JobRecord]:
         """Put these jobs in the batch (any time, also while it runs); returns their records."""
         with self._lock:
-            records = self.state.merge(specs, retry_failed=retry_failed)
+            idle = [spec for spec in specs if spec.key not in self._tickets]  # running ones stay as they are
+            records = self.state.merge(idle, retry_failed=retry_failed)
+            records += [self.state.jobs[spec.key] for spec in specs if spec.key in self._tickets]
             for record in records:
                 if record.status == "pending" and record.key not in self._queue:
                     self._queue.append(record.key)
@@ -247,7 +249,11 @@ class BatchController:
         self.live.pop(record.key, None)
         if not ended:
             record.attempts[-1].outcome, record.attempts[-1].reason = outcome, reason
-        if record.tries < self.max_attempts and not self._cancelled.is_set():
+        if self._cancelled.is_set():  # lost while cancelling: the job simply did not finish
+            record.status, record.tries = "cancelled", record.tries - 1
+            self._record_change(record, "cancelled")
+            return
+        if record.tries < self.max_attempts:
             record.status, record.reason = "pending", ""
             self._queue.appendleft(record.key)
             self._record_change(record, "retry", f"try {record.tries + 1} of {self.max_attempts}: {reason}")
