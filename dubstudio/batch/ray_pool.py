@@ -89,15 +89,21 @@ class RayPool:
     """`WorkerPool` over Ray actors, on a local runtime or a cluster (see the module docstring)."""
 
     def __init__(
-        self, address: str = LOCAL, *, workers: int | None = None, cpus_per_worker: int | None = None
-    ):
+        self,
+        address: str = LOCAL,
+        *,
+        workers: int | None = None,
+        cpus_per_worker: int | None = None,
+        use_gpus: bool = True,
+    ) -> None:
+        """`use_gpus` False (jobs forced onto the CPU) reserves no GPU even where the cluster has some."""
         ray = _ray()
         self.ray = ray
         self.address = address
         self.started_runtime = address == LOCAL
         self._connect(workers, cpus_per_worker)
         resources = ray.cluster_resources()
-        gpus = int(resources.get("GPU", 0))
+        gpus = int(resources.get("GPU", 0)) if use_gpus else 0
         cpus = int(resources.get("CPU", 1))
         if workers is None:
             workers = gpus or max(1, cpus // (cpus_per_worker or 2))

@@ -100,7 +100,12 @@ def pool_factory(args: argparse.Namespace):
     if args.ray is not None:
         from dubstudio.batch.ray_pool import RayPool
 
-        return lambda: RayPool(args.ray, workers=args.workers, cpus_per_worker=args.cpus_per_worker)
+        return lambda: RayPool(
+            args.ray,
+            workers=args.workers,
+            cpus_per_worker=args.cpus_per_worker,
+            use_gpus=args.device != "cpu",
+        )
     return lambda: LocalPool(args.workers or default_workers())
 
 

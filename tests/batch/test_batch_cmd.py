@@ -92,13 +92,31 @@ def test_local_batch_matches_dub_and_survives_a_killed_worker(batch_inputs, dubb
     _rerun_does_no_work(batch_inputs, out, "--workers", "2")
 
 
+def _ray_processes() -> set[int]:
+    """The Ray runtime's own processes (its GCS server and raylets) now on this machine."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if entry.name.isdigit() and (b"gcs_server" in command or b"raylet" in command):
+            found.add(int(entry.name))
+    return found
+
+
 def test_ray_batch_matches_dub_and_survives_a_killed_actor(batch_inputs, dubbed, tmp_path):
     out = tmp_path / "batch"
+    before = _ray_processes()
     child = _batch(batch_inputs, out, "--workers", "2", "--ray")
     kill_worker(out, "reader.es", stage="synthesis")
     _stdout, stderr = child.communicate(timeout=600)
     _check_batch(batch_inputs, dubbed, out, stderr, child.returncode, killed_job="reader.es")
     assert "2 Ray actors on a local Ray runtime (1 CPU each)" in stderr
+    deadline = time.monotonic() + 10  # the runtime stops with the batch's process
+    while _ray_processes() - before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _ray_processes() - before, "the local Ray runtime outlived the batch"
     _rerun_does_no_work(batch_inputs, out, "--workers", "2", "--ray")
 
 
