@@ -70,6 +70,9 @@ def add_job_options(parser: argparse.ArgumentParser) -> None:
         "--max-speed", type=float, default=1.25, help="fastest speed-up of a dub line (1.0–1.5)"
     )
     parser.add_argument("--dub-only", action="store_true", help="mix without the original background")
+    parser.add_argument(
+        "--no-memory", action="store_true", help="do not reuse the translation memory's exact matches"
+    )
 
 
 def job_request(
@@ -88,6 +91,7 @@ def job_request(
         device=args.device,
         max_speed=args.max_speed,
         keep_background=not args.dub_only,
+        use_translation_memory=not args.no_memory,
     )
 
 

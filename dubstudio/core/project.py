@@ -26,7 +26,7 @@ STAGES = ("transcription", "segmentation", "translation", "voiceMatching", "synt
 STAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "transcription": ("start", "end", "speaker_id", "original_text", "words", "confidence"),
     "segmentation": ("start", "end", "speaker_id", "original_text", "words", "confidence"),
-    "translation": ("translated_text", "tts_text", "tts_language"),
+    "translation": ("translated_text", "tts_text", "tts_language", "translation_origin"),
     "voiceMatching": ("voice_id",),
     "synthesis": ("clip", "clip_history"),
     "validation": ("issues",),
@@ -148,6 +148,9 @@ class Segment:
     translated_text: str = ""
     tts_text: str = ""
     tts_language: str = ""
+    #: where `translated_text` came from: "tm", "tm 92%" (a fuzzy match the editor applied),
+    #: "phrasebook", an engine name ("apertium", "argos"), joined by "+"; "manual" after a hand edit
+    translation_origin: str = ""
     # stage 4 (voice_override is the user's choice and wins over the matched voice)
     voice_id: str = ""
     voice_override: str = ""
@@ -259,6 +262,8 @@ class Settings:
     min_cue_duration: float = 1.0
     max_cue_duration: float = 7.0
     length_tolerance: float = 0.15
+    #: reuse the translation memory's exact matches before the engine translates
+    use_translation_memory: bool = True
     max_speed: float = 1.25
     resemblance: bool = False
     keep_background: bool = True

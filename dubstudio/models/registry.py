@@ -326,6 +326,6 @@ def get_spec(model_id: str) -> ModelSpec:
     except KeyError:
         raise UserError(
             f"'{model_id}' is not a model DubStudio can install",
-            fix=f"Known models: {', '.join(REGISTRY)}. "
-            "Other models can be added with 'dubstudio models import PATH'.",
+            fix=f"Known models: {', '.join(REGISTRY)}, and translate-<from>-<to> for neural translation "
+            "(e.g. translate-en-es). Other models can be added with 'dubstudio models import PATH'.",
         ) from None

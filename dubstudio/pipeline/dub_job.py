@@ -53,6 +53,8 @@ class DubRequest:
     device: str = "auto"
     max_speed: float = 1.25
     keep_background: bool = True
+    #: reuse the translation memory's exact matches
+    use_translation_memory: bool = True
 
 
 @dataclass
@@ -118,6 +120,7 @@ def job_settings(request: DubRequest, base: Settings | None) -> Settings:
     settings.device = request.device
     settings.max_speed = request.max_speed
     settings.keep_background = request.keep_background
+    settings.use_translation_memory = request.use_translation_memory
     if request.glossary:
         settings.glossary = load_glossary(request.glossary)
     return settings

@@ -97,7 +97,13 @@ def _stage_settings(settings: Settings, stage: str) -> dict[str, Any]:
             "min_cue_duration",
             "max_cue_duration",
         ),
-        "translation": ("translator", "synthesizer", "length_tolerance", "glossary"),
+        "translation": (
+            "translator",
+            "synthesizer",
+            "length_tolerance",
+            "glossary",
+            "use_translation_memory",
+        ),
         "voiceMatching": ("synthesizer",),
         "synthesis": ("synthesizer", "max_speed", "resemblance"),
     }[stage]
@@ -303,9 +309,13 @@ class Pipeline:
         """Per cue, a hash of what the per-cue stage reads from it."""
         project = self.project
         inputs = {}
+        if stage == "translation":  # a cue's translation depends on its whole sentence
+            from dubstudio.stages.translation import cue_inputs
+
+            sentence_inputs = cue_inputs(project.segments, project.source_language)
         for index, segment in enumerate(project.segments):
             if stage == "translation":
-                parts: list[Any] = [segment.original_text]
+                parts: list[Any] = sentence_inputs[segment.id]
             else:
                 following = project.segments[index + 1].start if index + 1 < len(project.segments) else None
                 speaker = project.speaker(segment.speaker_id)
@@ -465,6 +475,8 @@ class Pipeline:
         self.project.segments = segment_cues(copy.deepcopy(self.project.segments), self.project.settings)
 
     def _translate(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
+        from dubstudio.models.paths import language_data_dir
+        from dubstudio.pipeline.translation_memory import TranslationMemory
         from dubstudio.stages.translation import translate_segments
 
         project = self.project
@@ -480,6 +492,8 @@ class Pipeline:
             glossary=project.settings.glossary,
             settings=project.settings,
             only_ids=work.only_ids,
+            memory=TranslationMemory() if project.settings.use_translation_memory else None,
+            rules_dir=language_data_dir(),
             progress=progress,
             cancel=cancel,
         )

@@ -4,10 +4,11 @@ File format (UTF-8): one term per line, `source<TAB>target` (a `.csv` file uses 
 with CSV quoting); an empty or missing target means "keep the term as is"; blank lines and lines
 starting with `#` are ignored.
 
-Enforcement: before translation each term is replaced by a placeholder token such as `ZZG0ZZ`
-that engines pass through unchanged (Apertium treats it as an unknown word and copies it; neural
-models copy such tokens); after translation the placeholders become the fixed renderings. A term
-whose placeholder did not come back is a `glossary_miss`.
+Enforcement: before translation each term (found by the matching engine the phrasebook shares,
+`phrase_matching.py`) is replaced by a placeholder token such as `ZZG0ZZ` that engines pass through
+unchanged (Apertium treats it as an unknown word and copies it; neural models copy such tokens);
+after translation the placeholders become the fixed renderings. A term whose placeholder did not
+come back is a `glossary_miss`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from dubstudio.core.errors import UserError
 from dubstudio.core.project import GlossaryEntry
+from dubstudio.stages.phrase_matching import Phrase, PhraseMatcher
 
 #: tolerant of what engines do to a placeholder: case changes, a space inserted, letters doubled
 _PLACEHOLDER = re.compile(r"Z+\s?G\s?(\d+)\s?Z+", re.IGNORECASE)
@@ -33,20 +35,24 @@ def is_placeholder(word: str) -> bool:
     return _PLACEHOLDER.fullmatch(word) is not None
 
 
-def load_glossary(path: str | Path) -> list[GlossaryEntry]:
-    """Read a glossary file; a malformed line is a `UserError` naming the file and line."""
+def read_term_table(path: str | Path, columns: tuple[str, ...], what: str = "glossary") -> list[list[str]]:
+    """Rows of a term file (format above; `columns` names the allowed columns, the first required).
+
+    Missing trailing columns are empty strings; a malformed line or a repeated first column is a
+    `UserError` naming the file and line.
+    """
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except FileNotFoundError:
-        raise UserError("the glossary file does not exist", path=path, fix="Check the path.") from None
+        raise UserError(f"the {what} file does not exist", path=path, fix="Check the path.") from None
     except UnicodeDecodeError:
         raise UserError(
-            "the glossary file is not UTF-8 text", path=path, fix="Save it as UTF-8 (plain text or CSV)."
+            f"the {what} file is not UTF-8 text", path=path, fix="Save it as UTF-8 (plain text or CSV)."
         ) from None
     delimiter = "," if path.suffix.lower() == ".csv" else "\t"
     separator = "," if delimiter == "," else "<TAB>"
-    entries: list[GlossaryEntry] = []
+    rows: list[list[str]] = []
     seen: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -54,81 +60,94 @@ def load_glossary(path: str | Path) -> list[GlossaryEntry]:
         fields = next(csv.reader([line], delimiter=delimiter)) if delimiter == "," else line.split("\t")
         fields = [f.strip() for f in fields]
         where = f"line {number}"
-        if len(fields) > 2:
+        if len(fields) > len(columns):
             raise UserError(
-                f"{where} has {len(fields)} columns, expected 'source{separator}target'",
+                f"{where} has {len(fields)} columns, expected '{separator.join(columns)}'",
                 path=path,
                 fix="Put one term per line: the term, a separator, then its fixed translation (or nothing).",
             )
-        source, target = fields[0], fields[1] if len(fields) == 2 else ""
-        if not source:
+        if not fields[0]:
             raise UserError(
                 f"{where} has an empty source term", path=path, fix="Write the term to fix first."
             )
-        key = source.lower()
+        key = fields[0].lower()
         if key in seen:
             raise UserError(
-                f"{where} repeats the term '{source}' from line {seen[key]}",
+                f"{where} repeats the term '{fields[0]}' from line {seen[key]}",
                 path=path,
                 fix="Keep one line per term.",
             )
         seen[key] = number
-        entries.append(GlossaryEntry(source=source, target=target))
-    return entries
+        rows.append(fields + [""] * (len(columns) - len(fields)))
+    return rows
 
 
-def _term_pattern(entry: GlossaryEntry) -> re.Pattern[str]:
-    flags = 0 if entry.case_sensitive else re.IGNORECASE
-    return re.compile(rf"(?<!\w){re.escape(entry.source)}(?!\w)", flags)
+def load_glossary(path: str | Path) -> list[GlossaryEntry]:
+    """Read a glossary file; a malformed line is a `UserError` naming the file and line."""
+    return [GlossaryEntry(source=s, target=t) for s, t in read_term_table(path, ("source", "target"))]
+
+
+def glossary_phrases(glossary: Sequence[GlossaryEntry]) -> list[Phrase]:
+    return [Phrase(entry.source, entry.rendering, entry.case_sensitive) for entry in glossary]
 
 
 @dataclass(frozen=True)
 class Protected:
-    """A source text with its glossary terms replaced by placeholders, and which entries it uses."""
+    """A source text with fixed renderings replaced by placeholders (`ZZG<n>ZZ`, n = position here)."""
 
     text: str
-    entries: tuple[int, ...]  # glossary indexes, once per occurrence
+    renderings: tuple[str, ...]
+    #: for each placeholder, the glossary term it stands for ("" for phrasebook entries and rules)
+    terms: tuple[str, ...]
+
+
+def protect_spans(text: str, spans: Sequence[tuple[int, int, str, str]], first: int = 0) -> Protected:
+    """Replace (start, end, rendering, glossary term) spans, numbering placeholders from `first`."""
+    pieces, renderings, terms, position = [], [], [], 0
+    for number, (start, end, rendering, term) in enumerate(sorted(spans), start=first):
+        pieces += [text[position:start], placeholder(number)]
+        renderings.append(rendering)
+        terms.append(term)
+        position = end
+    pieces.append(text[position:])
+    return Protected("".join(pieces), tuple(renderings), tuple(terms))
+
+
+def protect_with(text: str, matcher: PhraseMatcher) -> Protected:
+    """Replace every phrase `matcher` finds by a placeholder."""
+    spans = [
+        (m.start, m.end, m.rendering, p.source if p.kind == "glossary" else "")
+        for m in matcher.find(text)
+        for p in (matcher.phrases[m.phrase_index],)
+    ]
+    return protect_spans(text, spans)
 
 
 def protect(text: str, glossary: Sequence[GlossaryEntry]) -> Protected:
     """Replace glossary terms by placeholders; longer terms first so "New York Times" beats "New York"."""
-    used: list[int] = []
-    order = sorted(range(len(glossary)), key=lambda i: -len(glossary[i].source))
-    for index in order:
-        pattern = _term_pattern(glossary[index])
-
-        def substitute(_match: re.Match[str], index: int = index) -> str:
-            used.append(index)
-            return placeholder(index)
-
-        text = pattern.sub(substitute, text)
-    return Protected(text, tuple(sorted(used)))
+    return protect_with(text, PhraseMatcher(glossary_phrases(glossary)))
 
 
-def restore(
-    translated: str, protected: Protected, glossary: Sequence[GlossaryEntry]
-) -> tuple[str, list[str]]:
-    """Put the fixed renderings in place of the placeholders; also return the terms that were lost.
+def restore(translated: str, protected: Protected) -> tuple[str, list[str]]:
+    """Put the fixed renderings in place of the placeholders; also return the glossary terms lost.
 
     A term whose placeholder is gone still counts as kept when its rendering is in the text.
     """
-    returned: list[int] = []
+    returned: set[int] = set()
 
     def substitute(match: re.Match[str]) -> str:
-        index = int(match.group(1))
-        if index >= len(glossary):
+        number = int(match.group(1))
+        if number >= len(protected.renderings):
             return match.group(0)
-        returned.append(index)
-        return glossary[index].rendering
+        returned.add(number)
+        return protected.renderings[number]
 
     text = _PLACEHOLDER.sub(substitute, translated)
-    missing = list(protected.entries)
-    for index in returned:
-        if index in missing:
-            missing.remove(index)
     lost = [
-        index
-        for index in dict.fromkeys(missing)
-        if not _term_pattern(GlossaryEntry(glossary[index].rendering, case_sensitive=False)).search(text)
+        term
+        for number, term in enumerate(protected.terms)
+        if term
+        and number not in returned
+        and not PhraseMatcher([Phrase(protected.renderings[number], "")]).find(text)
     ]
-    return text, [glossary[i].source for i in lost]
+    return text, list(dict.fromkeys(lost))

@@ -4,8 +4,15 @@ Per cue two outputs: `translated_text` in the subtitle language and `tts_text` i
 language (`tts_language`). One translation serves both when the languages are equal; a language
 equal to the source gets the original text. Timestamps, speakers and words are never touched.
 
-Each cue is translated on its own (the neighbouring cues go along as `context`), with glossary terms
-protected by placeholders. The findings are stage-3 issues (`stage="translation"`):
+Cues are display units, so the text is translated sentence by sentence (`sentences.py`: a sentence
+may span cues of one speaker) and each sentence's translation is shared out over its cues again;
+the sentence before goes along as `context` for engines that use it. Around the engine, the
+language pair's data (`language_rules.py`) expands contractions, applies the phrasebook and the
+glossary (one matching engine, placeholders the engine passes through), writes numbers, dates and
+clock times the target's way, and fixes punctuation and case. Before any of that, a cue whose text
+the translation memory has verbatim takes the remembered translation. Each cue records where its
+translation came from (`translation_origin`: "tm", "phrasebook", the engine's name, joined by "+";
+"manual" once the editor changes it by hand). The findings are stage-3 issues (`stage="translation"`):
 `empty_translation` (error), `untranslated`, `glossary_miss`, `idiom`, `length_overflow`
 (warnings). Re-translating a selection (`only_ids`) replaces the stage-3 issues of those cues only.
 """
@@ -15,6 +22,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 
 from dubstudio.core.errors import UnsupportedLanguageError
 from dubstudio.core.progress import CancelToken, ProgressCallback, ignore_progress, stage_reporter
@@ -22,7 +31,9 @@ from dubstudio.core.project import GlossaryEntry, Segment, Settings, ValidationI
 from dubstudio.engines.base import Translator
 from dubstudio.engines.translators import MarkingTranslator
 from dubstudio.stages import translation_checks as checks
-from dubstudio.stages.glossary import Protected, is_placeholder, protect, restore
+from dubstudio.stages.glossary import is_placeholder
+from dubstudio.stages.language_rules import finish, load_pair_rules, prepare, source_abbreviations
+from dubstudio.stages.sentences import Sentence, distribute, sentences
 from dubstudio.stages.speech_rate import DEFAULT_ENGINE, calibrated_engines, estimate_duration, speech_rate
 
 STAGE = "translation"
@@ -30,51 +41,100 @@ STAGE = "translation"
 BATCH_SIZE = 24
 
 
+class MemoryLookup(Protocol):
+    """The translation memory as stage 3 sees it (pipeline/translation_memory.py)."""
+
+    def exact_many(
+        self, sources: Sequence[str], source_language: str, target_language: str
+    ) -> dict[str, str]:
+        """Remembered targets of the texts it has verbatim, keyed by whitespace-normalised text."""
+        ...
+
+
 @dataclass
 class _Output:
-    """One translation of one cue, with what went wrong on the way."""
+    """One translation of one cue, with what went wrong on the way and where it came from."""
 
     text: str = ""
     unknown_words: list[str] = field(default_factory=list)
     lost_terms: list[str] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
+    #: source expressions the phrasebook translated
+    phrases: list[str] = field(default_factory=list)
+
+    @property
+    def origin(self) -> str:
+        return "+".join(dict.fromkeys(self.origins))
 
 
 def _issue(segment: Segment, code: str, message: str, severity: str = "warning", **extra) -> ValidationIssue:
     return ValidationIssue(segment.id, code, message, severity=severity, stage=STAGE, **extra)  # type: ignore[arg-type]
 
 
+def _engine_results(
+    translator: Translator, texts: list[str], context: list[str], source: str, target: str
+) -> list[tuple[str, list[str]]]:
+    if isinstance(translator, MarkingTranslator):
+        return [(m.text, list(m.unknown_words)) for m in translator.translate_marked(texts, source, target)]
+    return [(text, []) for text in translator.translate(texts, source, target, context=context)]
+
+
 def _translate_language(
-    cues: Sequence[Segment],
-    neighbours: Sequence[tuple[str, str]],
+    segments: Sequence[Segment],
+    units: Sequence[Sentence],
+    chosen: set[int],
     translator: Translator,
     source: str,
     target: str,
     glossary: Sequence[GlossaryEntry],
+    memory: MemoryLookup | None,
+    rules_dir: Path | None,
     report,
     cancel: CancelToken | None,
-) -> list[_Output]:
-    protected = [protect(" ".join(cue.original_text.split()), glossary) for cue in cues]
-    outputs: list[_Output] = []
-    for first in range(0, len(cues), BATCH_SIZE):
+) -> dict[int, _Output]:
+    """Outputs for the `chosen` cue indexes: translation memory first, then sentence by sentence."""
+    rules = load_pair_rules(source, target, rules_dir)
+    matcher = rules.matcher(glossary)
+    outputs = {index: _Output() for index in chosen}
+    remembered = {}
+    if memory is not None:
+        texts = {index: " ".join(segments[index].original_text.split()) for index in chosen}
+        known = memory.exact_many(list(texts.values()), source, target)
+        for index, text in texts.items():
+            if text in known:
+                remembered[index] = known[text]
+                outputs[index] = _Output(known[text], origins=["tm"])
+    todo = [n for n, u in enumerate(units) if any(c in chosen and c not in remembered for c in u.cues)]
+    rule_based = getattr(translator, "rule_based", True)
+    prepared = [prepare(units[n].text, rules, matcher, rule_based=rule_based) for n in todo]
+    engine_work = [i for i, p in enumerate(prepared) if not p.complete and p.text.strip()]
+    results: dict[int, tuple[str, list[str]]] = {}
+    for first in range(0, len(engine_work), BATCH_SIZE):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        batch = protected[first : first + BATCH_SIZE]
-        texts = [p.text for p in batch]
-        context = (neighbours[first][0], neighbours[min(first + BATCH_SIZE, len(cues)) - 1][1])
-        if isinstance(translator, MarkingTranslator):
-            marked = translator.translate_marked(texts, source, target)
-            results = [(m.text, list(m.unknown_words)) for m in marked]
-        else:
-            results = [(text, []) for text in translator.translate(texts, source, target, context=context)]
-        for item, (text, unknown) in zip(batch, results, strict=True):
-            outputs.append(_restore(text, unknown, item, glossary))
-        report((first + len(batch)) / len(cues), f"{source}→{target}")
+        batch = engine_work[first : first + BATCH_SIZE]
+        context = [units[todo[i] - 1].text if todo[i] > 0 else "" for i in batch]
+        translated = _engine_results(translator, [prepared[i].text for i in batch], context, source, target)
+        results.update(zip(batch, translated, strict=True))
+        report((first + len(batch)) / max(1, len(engine_work)), f"{source}→{target}")
+    for number, (unit_number, item) in enumerate(zip(todo, prepared, strict=True)):
+        unit = units[unit_number]
+        engine_text, unknown = results.get(number, (item.text if item.complete else "", []))
+        text, lost = finish(engine_text, item, rules)
+        origins = (["phrasebook"] if item.phrasebook else []) + ([] if item.complete else [translator.name])
+        if not item.text.strip():
+            origins = []
+        unknown = [w for w in unknown if not is_placeholder(w)]
+        for piece, part in zip(unit.pieces, distribute(text, unit.pieces), strict=True):
+            if piece.cue not in chosen or piece.cue in remembered:
+                continue
+            output = outputs[piece.cue]
+            output.text = f"{output.text} {part}".strip()
+            output.unknown_words += [w for w in unknown if w in piece.text]
+            output.lost_terms += [term for term in lost if term.casefold() in piece.text.casefold()]
+            output.origins += origins
+            output.phrases += [p for p in item.phrasebook if p.casefold() in piece.text.casefold()]
     return outputs
-
-
-def _restore(text: str, unknown: list[str], item: Protected, glossary: Sequence[GlossaryEntry]) -> _Output:
-    restored, lost = restore(text, item, glossary)
-    return _Output(restored, [w for w in unknown if not is_placeholder(w)], lost)
 
 
 def _findings(
@@ -121,16 +181,22 @@ def _findings(
                     suggestion="Put the glossary rendering back in by hand.",
                 )
             )
-        issues.extend(_cultural_findings(segment, original, output.text, label, source))
+        issues.extend(_cultural_findings(segment, original, output, label, source))
     if tts_language in outputs or tts_language == source:
         issues.extend(_length_findings(segment, tts_language, synthesizer, tolerance))
     return _one_issue_per_code(issues)
 
 
-def _cultural_findings(segment: Segment, original: str, translated: str, label: str, source: str) -> list:
+def _cultural_findings(segment: Segment, original: str, output: _Output, label: str, source: str) -> list:
+    translated = output.text
     problems = []
     if source == "en":
-        problems += [f"idiom '{idiom}'" for idiom in checks.idioms(original)]
+        handled = [phrase.casefold() for phrase in output.phrases]
+        problems += [
+            f"idiom '{idiom}'"
+            for idiom in checks.idioms(original)
+            if not any(idiom.casefold() in phrase for phrase in handled)  # the phrasebook knows it
+        ]
     translated_words = {w.casefold() for w in checks.words(translated)}
     problems += [
         f"name '{n}' was translated"
@@ -191,6 +257,25 @@ def _synthesizer_for_rates(settings: Settings) -> str:
     return settings.synthesizer if settings.synthesizer in calibrated_engines() else DEFAULT_ENGINE
 
 
+def translation_units(segments: Sequence[Segment], source: str) -> list[Sentence]:
+    """The sentences stage 3 translates (see `sentences.py`), with the source language's abbreviations."""
+    return sentences(segments, source_abbreviations(source))
+
+
+def cue_inputs(segments: Sequence[Segment], source: str) -> dict[str, list[str]]:
+    """Per cue, the texts its translation depends on: its own and its whole sentence(s).
+
+    Editing one cue changes the inputs of every cue sharing a sentence with it, and of no other
+    (the pipeline's per-cue staleness hashes these).
+    """
+    inputs: dict[str, list[str]] = {s.id: [s.original_text, s.speaker_id] for s in segments}
+    for unit in translation_units(segments, source):
+        if len(unit.pieces) > 1:
+            for cue in unit.cues:
+                inputs[segments[cue].id].append(unit.text)
+    return inputs
+
+
 def translate_segments(
     segments: Sequence[Segment],
     translator: Translator | None,
@@ -201,13 +286,19 @@ def translate_segments(
     glossary: Sequence[GlossaryEntry],
     settings: Settings,
     only_ids: set[str] | None = None,
+    memory: MemoryLookup | None = None,
+    rules_dir: Path | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> list[Segment]:
     """New Segments with the stage-3 fields and issues set for the selected cues (all, or `only_ids`).
 
-    Cues outside `only_ids` are returned as they are. `translator` must cover source→subtitle and
-    source→tts languages that differ from the source (it may be None when neither does).
+    A selected cue takes its whole sentence along: the other cues of that sentence are translated
+    again too, except those the user translated by hand (`translation_origin == "manual"`). Cues
+    outside are returned as they are. `translator` must cover source→subtitle and source→tts
+    languages that differ from the source (it may be None when neither does). `memory`: exact
+    matches of a cue's text are used instead of the engine. `rules_dir`: the user's additions to
+    the language data (none: the shipped rules only).
     """
     report = stage_reporter(progress or ignore_progress, STAGE)
     targets = list(dict.fromkeys(lang for lang in (subtitle_language, tts_language) if lang != source))
@@ -218,11 +309,13 @@ def translate_segments(
                 f"the translation engine ({engine}) cannot translate {source}→{target}",
                 fix="Pick another engine or install the language pair in the model manager.",
             )
-    chosen = [i for i, s in enumerate(segments) if only_ids is None or s.id in only_ids]
-    cues = [segments[i] for i in chosen]
-    texts = [" ".join(s.original_text.split()) for s in segments]
-    neighbours = [(texts[i - 1] if i > 0 else "", texts[i + 1] if i + 1 < len(texts) else "") for i in chosen]
-    by_language: dict[str, list[_Output]] = {}
+    units = translation_units(segments, source)
+    selected = {i for i, s in enumerate(segments) if only_ids is None or s.id in only_ids}
+    chosen = set(selected)
+    for unit in units:
+        if selected.intersection(unit.cues):
+            chosen |= {c for c in unit.cues if c in selected or segments[c].translation_origin != "manual"}
+    by_language: dict[str, dict[int, _Output]] = {}
     for step, target in enumerate(targets):
 
         def sub_report(fraction: float, message: str = "", step: int = step) -> None:
@@ -230,17 +323,33 @@ def translate_segments(
 
         assert translator is not None
         by_language[target] = _translate_language(
-            cues, neighbours, translator, source, target, glossary, sub_report, cancel
+            segments,
+            units,
+            chosen,
+            translator,
+            source,
+            target,
+            glossary,
+            memory,
+            rules_dir,
+            sub_report,
+            cancel,
         )
 
     synthesizer = _synthesizer_for_rates(settings)
     result = list(segments)
-    for position, (index, cue) in enumerate(zip(chosen, cues, strict=True)):
-        outputs = {language: by_language[language][position] for language in targets}
+    for index in sorted(chosen):
+        cue = segments[index]
+        outputs = {language: by_language[language][index] for language in targets}
         subtitle = outputs[subtitle_language].text if subtitle_language in outputs else cue.original_text
         dub = outputs[tts_language].text if tts_language in outputs else cue.original_text
+        first = outputs.get(subtitle_language) or outputs.get(tts_language)
         translated = dataclasses.replace(
-            cue, translated_text=subtitle, tts_text=dub, tts_language=tts_language
+            cue,
+            translated_text=subtitle,
+            tts_text=dub,
+            tts_language=tts_language,
+            translation_origin=first.origin if first is not None else "source",
         )
         kept = [issue for issue in cue.issues if issue.stage != STAGE]
         findings = _findings(

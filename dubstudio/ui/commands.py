@@ -55,6 +55,8 @@ class EditSegmentCommand(QUndoCommand):
         if "translated_text" in changes and "tts_text" not in changes:
             # the spoken text follows an edited translation unless set on its own
             self.new["tts_text"] = changes["translated_text"]
+        if "translated_text" in changes:
+            self.new.setdefault("translation_origin", "manual")
         self.old = {name: copy.deepcopy(getattr(segment, name)) for name in self.new}
         self.old_stale = list(segment.stale)
 

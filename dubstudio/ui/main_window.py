@@ -38,6 +38,7 @@ from dubstudio.core.errors import UserError
 from dubstudio.core.media import MIX_WAV
 from dubstudio.core.progress import CancelToken, ProgressCallback
 from dubstudio.core.project import Project
+from dubstudio.pipeline.translation_memory import remember_correction
 from dubstudio.ui import commands
 from dubstudio.ui.actions import ActionsMixin
 from dubstudio.ui.dialogs.error import show_error
@@ -209,6 +210,9 @@ class MainWindow(ActionsMixin, JobsMixin, PlaybackMixin, QMainWindow):
         self.inspector.edit_requested.connect(self.edit_segment)
         self.inspector.take_requested.connect(self.pick_take)
         self.inspector.play_take_requested.connect(self.play_clip)
+        self.inspector.memory_candidates.apply_requested.connect(
+            lambda sid, changes: self._push(commands.EditSegmentCommand(self.doc, sid, changes, "Use memory"))
+        )
         self._connect_job_signals()
         self.peaks_runner.completed.connect(self._peaks_loaded)
         self.catalog_runner.completed.connect(self._voices_loaded)
@@ -368,6 +372,8 @@ class MainWindow(ActionsMixin, JobsMixin, PlaybackMixin, QMainWindow):
 
     def edit_segment(self, segment_id: str, field: str, value: Any) -> None:
         self._push(commands.EditSegmentCommand(self.doc, segment_id, {field: value}))
+        if field == "translated_text" and not self.doc.busy:  # a correction the memory keeps
+            remember_correction(self.doc.project, self.doc.segment(segment_id), value)
 
     def retime_segment(self, segment_id: str, start: float, end: float) -> None:
         self._push(commands.retime_command(self.doc, segment_id, start, end))

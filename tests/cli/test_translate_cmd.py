@@ -44,3 +44,18 @@ def test_bad_glossary_and_unknown_pair_are_user_errors(data_dir, tmp_path):
         run(str(source), "--to", "es", "--glossary", str(glossary), "-o", str(tmp_path / "o.srt"))
     with pytest.raises(UserError, match="en→ja"):
         run(str(source), "--from", "en", "--to", "ja", "-o", str(tmp_path / "o.srt"))
+
+
+def test_the_translation_memory_comes_before_the_engine(data_dir, tmp_path, capsys, monkeypatch):
+    from dubstudio.pipeline.translation_memory import TranslationMemory
+
+    monkeypatch.setenv("DUBSTUDIO_TRANSLATION_MEMORY", str(tmp_path / "memory.sqlite"))
+    source = data_dir / "subtitles" / "farmhouse_dialogue_en.srt"
+    first = pysubs2.load(str(source))[0].plaintext
+    TranslationMemory().remember(first, "Hace una hora que deberíamos habernos ido.", "en", "es")
+    out, plain = tmp_path / "memory.srt", tmp_path / "plain.srt"
+    assert run(str(source), "--to", "es", "--engine", "apertium", "-o", str(out)) == 0
+    assert pysubs2.load(str(out))[0].plaintext == "Hace una hora que deberíamos habernos ido."
+    assert "1 cues came from the translation memory" in capsys.readouterr().err
+    assert run(str(source), "--to", "es", "--engine", "apertium", "--no-memory", "-o", str(plain)) == 0
+    assert pysubs2.load(str(plain))[0].plaintext.startswith("Tendríamos que haber dejado")

@@ -30,6 +30,13 @@ CHILD = textwrap.dedent(
     result = {"protocol": isinstance(argos, Translator), "pairs": sorted(map(list, argos.pairs()))}
     result["direct"] = argos.translate(["Vienen a por ti, Barbara. La radio dice que no.", ""], "es", "en")
     result["pivot"] = argos.translate(["La radio dice que todo el país tiene problemas."], "es", "de")
+    previous, text = "La radio dice que no.", "Vienen a por ti, Barbara."
+    result["context"] = {
+        "alone": argos.translate([text], "es", "en")[0],
+        "previous": argos.translate([previous], "es", "en")[0],
+        "with": argos.translate([text, text], "es", "en", context=[previous, ""]),
+        "pivot": argos.translate([text], "es", "de", context=[previous]),
+    }
     try:
         argos.translate(["Hallo"], "de", "es")
     except UnsupportedLanguageError as error:
@@ -84,6 +91,17 @@ def test_translates_through_the_real_code_path(argos_run):
     assert empty == ""
     (pivot,) = argos_run["pivot"]
     assert isinstance(pivot, str)
+
+
+def test_the_sentence_before_is_real_context(argos_run):
+    context = argos_run["context"]
+    with_context, without = context["with"]
+    assert without == context["alone"]  # an empty context is no context
+    # the model read both sentences and wrote on after its forced translation of the first, which
+    # is cut off: a different output, not the sentence before again (the tiny model is deterministic)
+    assert with_context.strip() and with_context != context["alone"]
+    assert not with_context.startswith(context["previous"][:20])
+    assert isinstance(context["pivot"][0], str)  # through a pivot: translated on its own
 
 
 def test_missing_pair_says_what_to_import(argos_run):

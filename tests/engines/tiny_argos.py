@@ -9,6 +9,13 @@ CTranslate2 decoding, detokenizing, pivoting through a composed pair) is the rea
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -109,3 +116,54 @@ def build_package(packages_dir: Path, source: str, target: str, seed: int = 0) -
     }
     (folder / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
     return folder
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *_args) -> None:
+        pass
+
+
+@contextmanager
+def argos_index_server(folder: Path) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 serving an Argos-style `index.json` and one tiny en→es
+    `.argosmodel` (the network stand-in for the Argos package index); yields its base URL.
+
+    The index also lists an older en→es package whose only link is dead, and the newer one's first
+    link is dead too: the installer must take the newest package and fall through to a live link.
+    """
+    root = folder / "www"
+    root.mkdir(parents=True)
+    package = build_package(folder / "build", "en", "es", seed=3)
+    archive = shutil.make_archive(str(root / "translate-en_es-0_1"), "zip", package.parent, package.name)
+    Path(archive).rename(root / "translate-en_es-0_1.argosmodel")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    index = [
+        {"from_code": "en", "to_code": "es", "package_version": "0.0.9", "type": "translate",
+         "links": [f"{base}/gone.argosmodel"]},
+        {"from_code": "en", "to_code": "es", "package_version": "0.1", "type": "translate",
+         "from_name": "English", "to_name": "Spanish",
+         "links": [f"{base}/missing.argosmodel", f"{base}/translate-en_es-0_1.argosmodel"]},
+    ]  # fmt: skip
+    (root / "index.json").write_text(json.dumps(index), encoding="utf-8")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def isolated_argos_env(folder: Path, index_base: str) -> dict[str, str]:
+    """Environment for a child Python whose DubStudio and argostranslate data live in `folder`."""
+    return {
+        **os.environ,
+        "DUBSTUDIO_ARGOS_INDEX": f"{index_base}/index.json",
+        "DUBSTUDIO_DATA_DIR": str(folder / "data"),
+        "DUBSTUDIO_DOWNLOAD_CACHE": str(folder / "downloads"),
+        "ARGOS_PACKAGES_DIR": str(folder / "argos-packages"),
+        "XDG_DATA_HOME": str(folder / "xdg-data"),
+        "XDG_CONFIG_HOME": str(folder / "xdg-config"),
+        "XDG_CACHE_HOME": str(folder / "xdg-cache"),
+    }

@@ -6,7 +6,8 @@ import pytest
 
 from dubstudio.core.errors import UserError
 from dubstudio.core.project import GlossaryEntry
-from dubstudio.stages.glossary import load_glossary, protect, restore
+from dubstudio.stages.glossary import glossary_phrases, load_glossary, protect, protect_with, restore
+from dubstudio.stages.phrase_matching import Phrase, PhraseMatcher
 
 
 def test_tsv_with_comments_and_keep_entries(tmp_path):
@@ -57,9 +58,37 @@ def test_protect_and_restore_longest_term_first():
         GlossaryEntry("cellar", "sótano"),
     ]
     protected = protect("The New York Times says: stay in the Cellar, New York.", glossary)
-    assert protected.text == "The ZZG1ZZ says: stay in the ZZG2ZZ, ZZG0ZZ."
-    text, lost = restore("El ZZG1ZZ dice: quedaos en el zzg2zz, ZZG0ZZ.", protected, glossary)
+    assert protected.text == "The ZZG0ZZ says: stay in the ZZG1ZZ, ZZG2ZZ."  # numbered in text order
+    text, lost = restore("El ZZG0ZZ dice: quedaos en el zzg1zz, ZZG2ZZ.", protected)
     assert text == "El NYT dice: quedaos en el sótano, New York."
     assert lost == []
-    lost = restore("El periódico dice: quedaos en el sótano.", protected, glossary)[1]
-    assert lost == ["New York", "New York Times"]  # "sótano" is there even without its placeholder
+    lost = restore("El periódico dice: quedaos en el sótano.", protected)[1]
+    assert lost == ["New York Times", "New York"]  # "sótano" is there even without its placeholder
+
+
+def test_terms_are_whole_words_and_tolerate_a_plural():
+    matcher = PhraseMatcher(
+        glossary_phrases([GlossaryEntry("farmhouse", "granja"), GlossaryEntry("cat", "gato")]),
+        suffixes=["s", "es"],
+        plural_rules=[("([aeiou])$", "\\1s")],
+    )
+    protected = protect_with("Two farmhouses, a catalogue and the cats.", matcher)
+    assert protected.text == "Two ZZG0ZZ, a catalogue and the ZZG1ZZ."
+    assert protected.renderings == ("granjas", "gatos")
+
+
+def test_clause_phrases_only_where_they_fill_a_clause():
+    matcher = PhraseMatcher([Phrase("Great", "Genial", scope="clause", adapt_case=True, kind="phrasebook")])
+    assert [m.rendering for m in matcher.find("Great. Oh, great!")] == ["Genial", "genial"]
+    assert matcher.find("A great idea. That was great.") == []
+    assert [m.start for m in matcher.find("Oh, great, thanks.")] == [4]
+
+
+def test_glossary_wins_over_the_phrasebook():
+    matcher = PhraseMatcher(
+        [
+            Phrase("Morning", "Buenos días", scope="clause", kind="phrasebook"),
+            Phrase("Morning", "Morning"),
+        ]
+    )
+    assert [m.rendering for m in matcher.find("Morning, Daniel.")] == ["Morning"]

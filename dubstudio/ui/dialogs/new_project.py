@@ -114,6 +114,8 @@ class NewProjectDialog(QDialog):
             spin.setSpecialValueText("auto")
         self.keep_background = QCheckBox("Keep the original background under the dub (ducked)", self)
         self.keep_background.setChecked(True)
+        self.use_memory = QCheckBox("Reuse translations corrected before (translation memory)", self)
+        self.use_memory.setChecked(True)
 
         files = QGroupBox("Media", self)
         files_form = QFormLayout(files)
@@ -136,6 +138,7 @@ class NewProjectDialog(QDialog):
         speakers.addWidget(self.max_speakers)
         engines_form.addRow("Speakers (min, max):", speakers)
         engines_form.addRow(self.keep_background)
+        engines_form.addRow(self.use_memory)
 
         glossary = QGroupBox(
             "Glossary (terms always translated the same way; empty target keeps the term)", self
@@ -226,6 +229,7 @@ class NewProjectDialog(QDialog):
             min_speakers=self.min_speakers.value(),
             max_speakers=self.max_speakers.value(),
             keep_background=self.keep_background.isChecked(),
+            use_translation_memory=self.use_memory.isChecked(),
             glossary=self.glossary_entries(),
         )
         subtitles = self.subtitles_edit.text().strip()

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from dubstudio.core.project import DubClip, Segment
 from dubstudio.core.timeline import format_timecode
 from dubstudio.ui.document import ProjectDocument
+from dubstudio.ui.inspector.memory import MemoryCandidates
 
 Choices = Callable[[], list[tuple[str, str]]]
 
@@ -74,6 +75,7 @@ class SegmentInspector(QWidget):
         self.apply_button.setToolTip("Apply the edited texts (Ctrl+Return)")
         self.speaker = QComboBox(self)
         self.voice = QComboBox(self)
+        self.memory_candidates = MemoryCandidates(self)
         self.takes = QListWidget(self)
         self.takes.setMaximumHeight(110)
         self.use_take = QPushButton("Use this take", self)
@@ -92,6 +94,7 @@ class SegmentInspector(QWidget):
         apply_row.addStretch(1)
         apply_row.addWidget(self.apply_button)
         form.addRow(apply_row)
+        form.addRow("Memory:", self.memory_candidates)
         form.addRow("Speaker:", self.speaker)
         form.addRow("Voice:", self.voice)
         take_buttons = QHBoxLayout()
@@ -151,6 +154,7 @@ class SegmentInspector(QWidget):
                 editor.setPlainText("")
             self.takes.clear()
             self._update_take_buttons()
+            self.memory_candidates.show_segment(None, None)
             return
         row = self.doc.row_of(segment_id)
         self.heading.setText(
@@ -165,6 +169,7 @@ class SegmentInspector(QWidget):
             self.translation.setPlainText(segment.translated_text)
         self._fill_combos(segment)
         self._fill_takes(segment)
+        self.memory_candidates.show_segment(self.doc.project, segment, enabled)
 
     def _fill_combos(self, segment: Segment) -> None:
         project = self.doc.project

@@ -16,6 +16,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from dubstudio.core.project import Segment
 from dubstudio.core.timeline import format_timecode
+from dubstudio.pipeline.translation_memory import describe_origin
 from dubstudio.ui.document import ProjectDocument
 from dubstudio.ui.segments.metrics import characters_per_second, cps_level, fit_level, fit_text
 from dubstudio.ui.theme import ERROR_COLOR, WARNING_COLOR
@@ -36,6 +37,7 @@ class Column(IntEnum):
     CPS = 7
     FIT = 8
     FLAGS = 9
+    ORIGIN = 10
 
 
 #: column index → member, without `Column(i)` (an enum call per cell and role is slow)
@@ -54,6 +56,7 @@ HEADERS = {
     Column.CPS: "CPS",
     Column.FIT: "Fit (dub/slot s)",
     Column.FLAGS: "Flags",
+    Column.ORIGIN: "Translated by",
 }
 #: the Segment field each editable column writes
 EDITABLE = {
@@ -141,6 +144,8 @@ class SegmentTableModel(QAbstractTableModel):
                 return f"{characters_per_second(project, segment):.1f}" if project else ""
             case Column.FIT:
                 return fit_text(segment)
+            case Column.ORIGIN:
+                return describe_origin(segment.translation_origin)
             case Column.FLAGS:
                 codes = [issue.code for issue in segment.open_issues]
                 if segment.needs_review and not codes:

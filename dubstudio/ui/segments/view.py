@@ -31,6 +31,7 @@ _WIDTHS = {
     Column.CPS: 50,
     Column.FIT: 120,
     Column.FLAGS: 180,
+    Column.ORIGIN: 170,
 }
 
 
