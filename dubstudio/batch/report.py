@@ -53,6 +53,7 @@ def job_row(job: JobRecord) -> dict[str, Any]:
         "reason": job.reason,
         "elapsedSeconds": round(job.summary.elapsed, 2),
         "mediaSeconds": round(job.summary.media_seconds, 2),
+        "enginesLoaded": job.summary.engines_loaded,
         "cues": job.summary.cues,
         "speakers": job.summary.speakers,
         "stageSeconds": {

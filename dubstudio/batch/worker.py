@@ -57,6 +57,8 @@ class JobSummary:
     speakers: int = 0
     #: the project was already there (a retry, a cancelled job started again)
     resumed: bool = False
+    #: the worker built a new engine set for this job (False: it reused the one an earlier job loaded)
+    engines_loaded: bool = False
     stage_seconds: dict[str, float] = field(default_factory=dict)
     #: validation findings by code: to review, and (errors) breaking the dubbing contract
     warnings: dict[str, int] = field(default_factory=dict)
@@ -137,7 +139,7 @@ def execute_job(
     cancel: CancelToken | None = None,
 ) -> JobResult:
     """Dub one job exactly as `dubstudio dub` would (see `pipeline.dub_job.run_dub`)."""
-    started = time.perf_counter()
+    started, sets_before = time.perf_counter(), engines.built
     try:
         outcome = run_dub(request, engines=engines, progress=_Throttled(report), cancel=cancel)
     except UserError as error:
@@ -160,6 +162,7 @@ def execute_job(
         cues=len(project.segments),
         speakers=len(project.speakers),
         resumed=outcome.resumed,
+        engines_loaded=engines.built > sets_before,
         stage_seconds={stage: round(seconds, 3) for stage, seconds in outcome.stage_seconds.items()},
         warnings=dict(outcome.warning_counts.most_common()),
         errors=dict(outcome.error_counts.most_common()),

@@ -85,6 +85,8 @@ def test_the_batch_window_runs_the_queue(qtbot, make_window, app_settings, media
     assert _status(window) == {"speech.es": "done", "broken.es": "pending"}
     speech = next(job for job in window.controller.jobs if job.name == "speech.es")
     assert [a.outcome for a in speech.attempts] == ["cancelled", "done"] and speech.summary.resumed
+    # the same worker took it again, with the engines its first try loaded
+    assert speech.attempts[0].worker == speech.attempts[1].worker and not speech.summary.engines_loaded
 
     with qtbot.waitSignal(window.run_finished, timeout=RUN_TIMEOUT_MS):
         assert window.start()
