@@ -39,7 +39,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	# The torch stack first, pinned as a set (pyannote.audio 4 needs the matching torchaudio).
 	$(PY) -m pip install --quiet torch==2.9.1 torchaudio==2.9.1 torchcodec==0.8.1
-	$(PY) -m pip install --quiet -e '.[dev,lipsync]'
+	$(PY) -m pip install --quiet -e '.[dev,lipsync,cluster]'
 	@touch $@
 
 models: venv

@@ -21,9 +21,15 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from dubstudio.core.errors import UserError
 from dubstudio.core.progress import ProgressEvent
-from dubstudio.core.project import Project, Settings
+from dubstudio.core.project import Project
+from dubstudio.pipeline.dub_job import (
+    DubOutcome,
+    DubRequest,
+    finish_dub,
+    open_pipeline,
+    parse_voice_overrides,
+)
 
 EXIT_VALIDATION_FAILED = 1
 STAGE_LABELS = {
@@ -34,7 +40,6 @@ STAGE_LABELS = {
     "synthesis": "  Synthesis",
     "validation": "5 Validation",
     "export": "  Mix and export",
-    "mouths": "  Mouth activity",
 }
 
 
@@ -47,9 +52,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("input", type=Path, help="video or audio file")
     parser.add_argument("--to", dest="target", required=True, help="dub language (ISO 639-1, e.g. es)")
+    parser.add_argument("--subtitles", type=Path, help="use this .srt/.vtt/.ass as the transcript")
+    add_job_options(parser)
+    parser.add_argument("--out", type=Path, required=True, help="output and project folder")
+    parser.set_defaults(func=run)
+
+
+def add_job_options(parser: argparse.ArgumentParser) -> None:
+    """The options that shape one dub job (`dubstudio batch` takes them too, as defaults per file)."""
     parser.add_argument("--from", dest="source", help="source language (detected when omitted)")
     parser.add_argument("--subtitle-language", default="", help="subtitle language (default: the dub's)")
-    parser.add_argument("--subtitles", type=Path, help="use this .srt/.vtt/.ass as the transcript")
     parser.add_argument("--glossary", type=Path, help="term list: 'source<TAB>target' per line (or CSV)")
     parser.add_argument(
         "--voice", action="append", default=[], metavar="SPEAKER=VOICE",
@@ -74,63 +86,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--mouth-fps", type=float, default=None, help="frames per second read for mouth activity (default 10)"
     )
-    parser.add_argument("--out", type=Path, required=True, help="output and project folder")
-    parser.set_defaults(func=run)
 
 
-def _voice_overrides(pairs: list[str]) -> dict[str, str]:
-    overrides = {}
-    for pair in pairs:
-        speaker, separator, voice = pair.partition("=")
-        if not separator or not speaker.strip() or not voice.strip():
-            raise UserError(
-                f"--voice {pair!r} is not SPEAKER=VOICE", fix="Write e.g. --voice SPEAKER_00=kokoro:jf_alpha."
-            )
-        overrides[speaker.strip()] = voice.strip()
-    return overrides
-
-
-def _settings(args: argparse.Namespace, base: Settings | None) -> Settings:
-    from dubstudio.stages.glossary import load_glossary
-
-    settings = base or Settings()
-    if not 1.0 <= args.max_speed <= 1.5:
-        raise UserError(f"--max-speed {args.max_speed} is out of range", fix="Use a value from 1.0 to 1.5.")
-    settings.device = args.device
-    settings.max_speed = args.max_speed
-    settings.keep_background = not args.dub_only
-    settings.use_translation_memory = not args.no_memory
-    settings.voice_library = args.voice_library
-    settings.lipsync = args.lipsync
-    if args.mouth_fps is not None:
-        if not 1.0 <= args.mouth_fps <= 30.0:
-            raise UserError(f"--mouth-fps {args.mouth_fps} is out of range", fix="Use a value from 1 to 30.")
-        settings.mouth_fps = args.mouth_fps
-    if args.glossary:
-        settings.glossary = load_glossary(args.glossary)
-    return settings
-
-
-def _apply_voices(pipeline, overrides: dict[str, str]) -> None:
-    """Set the speakers' voice overrides; unknown speakers or voices are a UserError."""
-    project: Project = pipeline.project
-    if not overrides or not project.speakers:
-        return
-    catalog = {voice.id for voice in pipeline.engines.catalog(project.target_language, project.speakers)}
-    for name, voice in overrides.items():
-        speaker = next((s for s in project.speakers if name in (s.id, s.label)), None)
-        if speaker is None:
-            known = ", ".join(s.display_name for s in project.speakers)
-            raise UserError(
-                f"--voice names the speaker '{name}', which is not in the media", fix=f"Speakers: {known}."
-            )
-        if voice not in catalog:
-            examples = ", ".join(sorted(catalog)[:6])
-            raise UserError(
-                f"--voice asks for '{voice}', not an installed voice for '{project.target_language}'",
-                fix=f"Installed voices include: {examples}.",
-            )
-        speaker.voice_override = voice
+def job_request(
+    args: argparse.Namespace, media: Path, out: Path, target: str, subtitles: Path | None
+) -> DubRequest:
+    """The request `add_job_options`' arguments describe, for one file and one language."""
+    return DubRequest(
+        media=media,
+        out=out,
+        target_language=target,
+        source_language=args.source,
+        subtitle_language=args.subtitle_language,
+        subtitles=subtitles,
+        glossary=args.glossary,
+        voices=parse_voice_overrides(args.voice),
+        device=args.device,
+        max_speed=args.max_speed,
+        keep_background=not args.dub_only,
+        use_translation_memory=not args.no_memory,
+        voice_library=args.voice_library,
+        lipsync=args.lipsync,
+        mouth_fps=args.mouth_fps,
+    )
 
 
 class _StageBars:
@@ -148,37 +126,12 @@ class _StageBars:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dubstudio.core.store import PROJECT_FILE, load_project
-    from dubstudio.engines.factory import check_engine_names
-    from dubstudio.pipeline.mouths import BackgroundMouths
-    from dubstudio.pipeline.orchestrator import Pipeline
-
     console = Console(stderr=True)
-    overrides = _voice_overrides(args.voice)
     started = time.perf_counter()
-    if (args.out / PROJECT_FILE).is_file():
-        project = load_project(args.out)
-        project.settings = _settings(args, project.settings)
-        project.target_language = args.target
-        check_engine_names(project.settings, args.out / PROJECT_FILE)  # before any engine loads
-        pipeline = Pipeline(args.out, project)
+    request = job_request(args, args.input, args.out, args.target, args.subtitles)
+    pipeline, resumed = open_pipeline(request)
+    if resumed:
         console.print(f"Resuming the project in {args.out}")
-    else:
-        pipeline = Pipeline.create(
-            args.input,
-            args.out,
-            source_language=args.source,
-            target_language=args.target,
-            subtitle_language=args.subtitle_language,
-            settings=_settings(args, None),
-            subtitles=args.subtitles,
-        )
-
-    def on_stage_done(stage: str, _project: Project) -> None:
-        if stage == "segmentation":
-            _apply_voices(pipeline, overrides)
-
-    _apply_voices(pipeline, overrides)
     columns = (
         TextColumn("{task.description:<18}"),
         BarColumn(),
@@ -186,19 +139,43 @@ def run(args: argparse.Namespace) -> int:
         TextColumn("{task.fields[status]}"),
     )
     with Progress(*columns, console=console, transient=False) as progress:
-        bars = _StageBars(progress)
-        mouths = BackgroundMouths(pipeline.project_dir, pipeline.project, bars)
-        try:
-            pipeline.run(progress=bars, on_stage_done=on_stage_done)
-            if mouths.wait() is not None and mouths.analyzed:
-                pipeline.run(progress=bars)  # the mouths came during the run: lip-sync checks and fitting
-        finally:
-            mouths.stop()
-        exported = pipeline.export(args.out, progress=bars)
-    elapsed = time.perf_counter() - started
-    code = _summarise(console, pipeline, exported, elapsed)
-    _summarise_lipsync(console, pipeline, mouths)
-    return code
+        outcome = finish_dub(
+            pipeline, request, resumed=resumed, started=started, progress=_StageBars(progress)
+        )
+    return _summarise(console, outcome)
+
+
+def _summarise(console: Console, outcome: DubOutcome) -> int:
+    project, exported = outcome.project, outcome.exported
+    duration = project.media.duration if project.media else 0.0
+    console.print(
+        f"Dubbed {duration:.1f} s of {project.source_language}→{project.target_language} in "
+        f"{outcome.elapsed:.1f} s: {len(project.segments)} cues, {len(project.speakers)} speakers."
+    )
+    console.print(
+        f"Loudness: source {exported.source_lufs:.1f} LUFS, mix {exported.mix_lufs:.1f} LUFS, "
+        f"true peak {exported.mix_true_peak_db:.1f} dBTP."
+    )
+    for path in exported.files.values():
+        console.print(f"  {path}")
+    _print_voices(console, project, outcome.project_dir)
+    if outcome.mouths is not None:
+        _summarise_lipsync(console, project, outcome.mouths)
+    counts = outcome.warning_counts
+    if counts:
+        summary = ", ".join(f"{code} {count}" for code, count in counts.most_common())
+        console.print(
+            f"{sum(counts.values())} warnings to review ({summary}): dubstudio open {outcome.project_dir}"
+        )
+    if not outcome.ok:
+        codes = outcome.error_counts
+        listed = ", ".join(f"{code} ({count})" for code, count in codes.most_common())
+        console.print(
+            f"Error: {codes.total()} problems break the dubbing contract: {listed}. The outputs "
+            f"were written; fix these cues in the editor: dubstudio open {outcome.project_dir}"
+        )
+        return EXIT_VALIDATION_FAILED
+    return 0
 
 
 def _print_voices(console: Console, project: Project, project_dir: Path) -> None:
@@ -220,45 +197,12 @@ def _print_voices(console: Console, project: Project, project_dir: Path) -> None
             )
 
 
-def _summarise(console: Console, pipeline, exported, elapsed: float) -> int:
-    project: Project = pipeline.project
-    report = pipeline.report
-    duration = project.media.duration if project.media else 0.0
-    console.print(
-        f"Dubbed {duration:.1f} s of {project.source_language}→{project.target_language} in {elapsed:.1f} s: "
-        f"{len(project.segments)} cues, {len(project.speakers)} speakers."
-    )
-    console.print(
-        f"Loudness: source {exported.source_lufs:.1f} LUFS, mix {exported.mix_lufs:.1f} LUFS, "
-        f"true peak {exported.mix_true_peak_db:.1f} dBTP."
-    )
-    for path in exported.files.values():
-        console.print(f"  {path}")
-    _print_voices(console, project, pipeline.project_dir)
-    counts = Counter(issue.code for issue in (report.warnings if report else []))
-    if counts:
-        summary = ", ".join(f"{code} {count}" for code, count in counts.most_common())
-        console.print(
-            f"{sum(counts.values())} warnings to review ({summary}): dubstudio open {pipeline.project_dir}"
-        )
-    if report is not None and not report.ok:
-        codes = Counter(issue.code for issue in report.errors)
-        listed = ", ".join(f"{code} ({count})" for code, count in codes.most_common())
-        console.print(
-            f"Error: {len(report.errors)} problems break the dubbing contract: {listed}. The outputs "
-            f"were written; fix these cues in the editor: dubstudio open {pipeline.project_dir}"
-        )
-        return EXIT_VALIDATION_FAILED
-    return 0
-
-
-def _summarise_lipsync(console: Console, pipeline, mouths) -> None:
+def _summarise_lipsync(console: Console, project: Project, mouths) -> None:
     """One line on the lip-sync assist: what the video showed and what was flagged, or why it did not run."""
     if mouths.skipped or mouths.error is not None:
         reason = mouths.skipped or getattr(mouths.error, "message", str(mouths.error))
         console.print(f"Lip sync: not checked ({reason}).", markup=False, highlight=False, soft_wrap=True)
         return
-    project: Project = pipeline.project
     if mouths.track is not None and not any(face.frames for face in mouths.track.faces):
         console.print("Lip sync: no face anywhere in the video (voice-over throughout).", soft_wrap=True)
         return

@@ -25,6 +25,10 @@ def resolve_device(setting: str = "auto") -> Device:
 
 
 def cpu_threads() -> int:
-    """Leave one core to the GUI on small machines; use the rest."""
+    """Leave one core to the GUI on small machines; use the rest. OMP_NUM_THREADS, when set (a batch
+    worker sharing the machine, a Ray actor given some CPUs), is the number to use."""
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    if limit.isdigit() and int(limit) > 0:
+        return int(limit)
     cores = os.cpu_count() or 1
     return max(1, cores - 1) if cores > 2 else cores

@@ -171,7 +171,7 @@ def _selected(state: ActionState) -> bool:
 
 
 MENUS: dict[str, list[str | None]] = {
-    "&File": ["new", "open", "open_recent", "save", "export", None, "quit"],
+    "&File": ["new", "open", "open_recent", "save", "export", "batch", None, "quit"],
     "&Edit": [
         "undo", "redo", None, "edit_transcript", "edit_translation", "split", "merge", None, "settings",
     ],
@@ -212,6 +212,7 @@ def build_window_actions(window: MainWindow) -> ActionRegistry:
     a("save", "&Save", files.save, QKeySequence.StandardKey.Save, sp.SP_DialogSaveButton,
       enabled_when=_has_project)
     a("export", "&Export…", run.export_dialog, "Ctrl+E", sp.SP_DriveFDIcon, enabled_when=_has_project)
+    a("batch", "&Batch…", window.show_batch, "Ctrl+Shift+B", sp.SP_FileDialogListView, "Dub many files")
     a("quit", "&Quit", window.close, QKeySequence.StandardKey.Quit)
     registry.add("undo", window.undo_stack.createUndoAction(window, "&Undo"), QKeySequence.StandardKey.Undo,
                  sp.SP_ArrowBack, enabled_when=lambda s: not s.busy and s.can_undo)

@@ -302,6 +302,11 @@ class MainWindow(QMainWindow):
             else:
                 self.autosave_timer.stop()
 
+    def show_batch(self) -> None:
+        from dubstudio.ui.batch import show_batch_window
+
+        show_batch_window(self)
+
     def show_shortcuts(self) -> None:
         from dubstudio.ui.dialogs.shortcuts import ShortcutsDialog
 
