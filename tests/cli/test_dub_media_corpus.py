@@ -19,7 +19,7 @@ import pytest
 import soundfile as sf
 from media_corpus import CORPUS, CorpusFile, build, ffprobe
 
-from dubstudio.core.media import MIX_WAV, RECOGNITION_WAV, load_wav
+from dubstudio.core.media import RECOGNITION_WAV, SOURCE_WAV, load_wav
 from dubstudio.core.store import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +66,7 @@ def _check_dubbed(out: Path, entry: CorpusFile, result: subprocess.CompletedProc
     assert _speech_onset(recognition, rate) == pytest.approx(entry.speech_offset + 0.33, abs=0.06)
     assert len(recognition) / rate == pytest.approx(entry.audio_end, abs=0.1)
     # the dub is placed on that timeline, sample-exactly as long as the original sound
-    source, source_rate = load_wav(out / "audio" / MIX_WAV)
+    source, source_rate = load_wav(out / "audio" / SOURCE_WAV)
     dub, dub_rate = load_wav(out / "dub.wav")
     assert (dub_rate, len(dub)) == (source_rate, len(source))
     first = project.segments[0]

@@ -12,20 +12,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prefetch_wheels import default_model_wheels
+from prefetch_wheels import missing_packages
 
 from dubstudio.models import DEFAULT_MODELS, install
-from dubstudio.models.wheels import cached_wheel
 
 
 @pytest.fixture(scope="session")
 def download_cache() -> Path:
-    """The shared download cache, with every wheel the default models are assembled from."""
+    """The shared download cache, with every package the default models are assembled from."""
     cache = Path(os.environ["DUBSTUDIO_DOWNLOAD_CACHE"])
-    missing = [r for r in default_model_wheels() if cached_wheel(r, cache) is None]
+    missing = missing_packages(cache)
     if missing:
         pytest.fail(
-            f"the download cache {cache} lacks {', '.join(missing)}: the tests never download; "
+            f"the download cache {cache} lacks {', '.join(p.requirement for p in missing)}: the tests "
+            "never download; "
             "run `make test` (or `python tests/support/prefetch_wheels.py`) to fill it first",
             pytrace=False,
         )
