@@ -126,6 +126,9 @@ class RayPool:
     def _connect(self, workers: int | None, cpus_per_worker: int | None) -> None:
         ray = self.ray
         quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
+        # Ray's usage statistics probe cloud metadata servers and report home: an offline tool
+        # opts out (a user's own setting wins; the runtime's processes inherit it)
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         try:
             if self.started_runtime:
                 cpus = os.cpu_count() or 1

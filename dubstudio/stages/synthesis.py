@@ -5,7 +5,7 @@ measures each step's round-trip WER), so the steps that cost nothing come first 
 1. trim the take's leading and trailing silence;
 2. if it is still longer than the slot, shorten its internal pauses to `LONGEST_PAUSE`;
 3. borrow the free time after the slot, up to `BORROW_SECONDS` (and never past the next cue's start
-   minus `GUARD_SECONDS`);
+   minus `GUARD_SECONDS`), except where lip-sync assist ends the slot at the mouth's last movement;
 4. only then speed up, as little as fills slot + borrowed time: the engine's own speed control
    (predicted from the previous take or the voice's speech rate, so one synthesis usually does;
    a prediction off by more than `RESYNTHESIS_TOLERANCE` costs a second), the rest by a
@@ -243,13 +243,17 @@ def _synthesize_one(
         reference_audio=references,
     )
     slot = _mouth_slot(min(segment.duration, room), segment, mouth_limit)
-    key = _cache_key(request, synthesizer, slot, room, settings.max_speed, semitones)
+    # a mouth limit is where the face stops talking: speed up to it first, borrow only past the cap
+    borrow = 0.0 if mouth_limit is not None else BORROW_SECONDS
+    key = _cache_key(request, synthesizer, slot, room, settings.max_speed, semitones, borrow)
     folder = project_dir / "clips" / _safe_name(segment.id)
     clip = None if force else _cached_clip(folder, key)
     if clip is not None:  # the cue may have moved on the timeline with the same slot and room
         clip = replace(clip, start=segment.start, end=segment.start + clip.duration)
     else:
-        clip = _render(request, synthesizer, segment, slot, room, settings.max_speed, semitones, folder, key)
+        clip = _render(
+            request, synthesizer, segment, slot, room, borrow, settings.max_speed, semitones, folder, key
+        )
         clip = replace(clip, path=(folder / f"{key}.wav").relative_to(project_dir).as_posix())
         atomic_write_bytes(folder / f"{key}.json", json.dumps(dataclasses.asdict(clip), indent=1).encode())
     history = list(segment.clip_history)
@@ -262,7 +266,8 @@ def _synthesize_one(
 
 def _mouth_slot(slot: float, segment: Segment, mouth_limit: float | None) -> float:
     """Lip-sync assist: an on-screen cue's slot ends where its mouth stops (plus a tolerance); the
-    room after it may still be borrowed, so a dub that cannot get that fast is not cut."""
+    room after it is used only past the speed cap (no borrowing first), so a dub that cannot get
+    that fast is not cut."""
     if mouth_limit is None:
         return slot
     return max(min(slot, mouth_limit - segment.start), min(slot, MIN_MOUTH_SLOT))
@@ -274,6 +279,7 @@ def _render(
     segment: Segment,
     slot: float,
     room: float,
+    borrow: float,
     max_speed: float,
     semitones: float,
     folder: Path,
@@ -281,7 +287,7 @@ def _render(
 ) -> DubClip:
     """Synthesize at the speed the predicted length needs (again only if that was far off), clean
     the take up, fit it, write the WAV."""
-    budget = fit_budget(slot, room)
+    budget = fit_budget(slot, room, borrow)
     engine_speed = 1.0
     if synthesizer.native_speed:
         predicted = _predicted_raw_duration(request, synthesizer, segment)
@@ -294,7 +300,9 @@ def _render(
         engine_speed = wanted
         audio, rate, cut = _speak(replace(request, speed=engine_speed), synthesizer, semitones, slot)
         raw_duration = len(audio) / rate * engine_speed
-    fitted = fit_clip(audio, rate, slot=slot, room=room, max_speed=max_speed, raw_duration=raw_duration)
+    fitted = fit_clip(
+        audio, rate, slot=slot, room=room, max_speed=max_speed, raw_duration=raw_duration, borrow=borrow
+    )
     folder.mkdir(parents=True, exist_ok=True)
     write_wav(folder / f"{key}.wav", fade_edges(fitted.audio, rate, 0.005), rate)  # atomic; DiskFullError
     return DubClip(
@@ -415,6 +423,7 @@ def _cache_key(
     room: float,
     max_speed: float,
     semitones: float,
+    borrow: float,
 ) -> str:
     identity = {
         "text": request.text,
@@ -428,6 +437,7 @@ def _cache_key(
         "room": round(room, 3),
         "max_speed": max_speed,
         "semitones": semitones,
+        "borrow": borrow,
         "references": [Path(p).name for p in request.reference_audio],
         "fitting": FITTING_REVISION,
     }

@@ -94,12 +94,24 @@ def job_state(folder: Path, name: str) -> dict:
 
 
 def wait_for_worker(
-    folder: Path, name: str, *, attempt: int = 1, stage: str = "", timeout: float = 300
+    batch: subprocess.Popen[str],
+    folder: Path,
+    name: str,
+    *,
+    attempt: int = 1,
+    stage: str = "",
+    timeout: float = 300,
 ) -> int:
     """The pid of the worker process running job `name`'s `attempt`-th try (once in `stage`, when
-    given), read from the batch state file as it is written."""
+    given), read from the batch state file as it is written by the `batch` process."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if batch.poll() is not None:
+            _stdout, stderr = batch.communicate()
+            raise AssertionError(
+                f"the batch ended (exit code {batch.returncode}) before {name} ran try {attempt}"
+                f"{f' in {stage}' if stage else ''}: {read_state(folder)}\n{stderr[-3000:]}"
+            )
         job = next((j for j in read_state(folder)["jobs"] if j["name"] == name), None)
         if job and job["status"] == "running" and len(job["attempts"]) == attempt:
             worker = job["attempts"][-1]["worker"]  # "pid 1234 on host"
@@ -111,9 +123,17 @@ def wait_for_worker(
     )
 
 
-def kill_worker(folder: Path, name: str, *, attempt: int = 1, stage: str = "", timeout: float = 300) -> int:
+def kill_worker(
+    batch: subprocess.Popen[str],
+    folder: Path,
+    name: str,
+    *,
+    attempt: int = 1,
+    stage: str = "",
+    timeout: float = 300,
+) -> int:
     """SIGKILL the worker running job `name` (what the kernel's OOM killer or a lost node does)."""
-    pid = wait_for_worker(folder, name, attempt=attempt, stage=stage, timeout=timeout)
+    pid = wait_for_worker(batch, folder, name, attempt=attempt, stage=stage, timeout=timeout)
     os.kill(pid, signal.SIGKILL)
     return pid
 

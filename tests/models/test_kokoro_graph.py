@@ -26,10 +26,10 @@ def kokoro(installed_data) -> KokoroSynthesizer:
 
 
 @pytest.fixture(scope="module")
-def plain(loaded, tmp_path_factory):
+def plain(kokoro, tmp_path_factory):
     """The float model before the graph rewrites."""
     path = tmp_path_factory.mktemp("kokoro") / "plain.onnx"
-    dequantize_model(loaded.folder / INT8_MODEL, path, expose=[DURATIONS_TENSOR])
+    dequantize_model(kokoro.folder / INT8_MODEL, path, expose=[DURATIONS_TENSOR])
     return path
 
 
@@ -52,8 +52,7 @@ def _log_mel(audio: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.slow
-def test_the_rewritten_vocoder_says_the_same_thing(loaded, plain):
-    kokoro = loaded
+def test_the_rewritten_vocoder_says_the_same_thing(kokoro, plain):
     ops = Counter(node.op_type for node in onnx.load(str(kokoro.model_path)).graph.node)
     assert "STFT" not in ops and ops["InstanceNormalization"] == 68
     assert ops["Pow"] < Counter(node.op_type for node in onnx.load(str(plain)).graph.node)["Pow"]

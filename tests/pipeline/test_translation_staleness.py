@@ -47,6 +47,7 @@ def _create(dialogue, folder: Path, engines: Engines) -> Pipeline:
     )
 
 
+@pytest.mark.slow  # recognition aligns the subtitles and the speakers are diarized: real models
 def test_an_edit_retranslates_its_sentence_only(dialogue, tmp_path, engines, monkeypatch):
     monkeypatch.setenv("DUBSTUDIO_TRANSLATION_MEMORY", str(tmp_path / "memory.sqlite"))
     pipeline = _create(dialogue, tmp_path / "project", engines)
