@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from dubstudio.core.errors import MediaError
-from dubstudio.core.media import duration_note, ensure_project_audio, probe
+from dubstudio.core.media import duration_note, ensure_project_audio, load_wav, probe
 from dubstudio.core.progress import (
     CancelToken,
     ProgressCallback,
@@ -185,7 +185,6 @@ class Pipeline:
                 segment.speaker_id = segment.speaker_id or speakers[0].id
             project.segments, project.speakers = imported.segments, speakers
             project.diagnostics.engines["transcription"] = IMPORTED_TRANSCRIPT
-            project.diagnostics.stage_keys["transcription"] = IMPORTED_TRANSCRIPT
             project.diagnostics.issues.extend(
                 ValidationIssue(
                     "", "subtitle_import", f"{Path(subtitles).name} {problem}", stage="transcription"
@@ -280,12 +279,16 @@ class Pipeline:
     # -----------------------------------------------------------------------------------------
     # planning
 
+    @property
+    def _imported_transcript(self) -> bool:
+        return self.project.diagnostics.engines.get("transcription") == IMPORTED_TRANSCRIPT
+
     def _stage_key(self, stage: str, cue_inputs: dict[str, str] | None = None) -> str:
         """The stage's input key; `cue_inputs` replaces the cues' own inputs of a per-cue stage."""
         project = self.project
         settings = project.settings
         if stage == "transcription":
-            if project.diagnostics.engines.get("transcription") == IMPORTED_TRANSCRIPT:
+            if self._imported_transcript:
                 return IMPORTED_TRANSCRIPT
             media = project.media
             fingerprint = [media.path, media.size_bytes, media.mtime, media.duration] if media else []
@@ -362,7 +365,10 @@ class Pipeline:
         diagnostics = self.project.diagnostics
         if work.mode != "cached":
             diagnostics.stage_durations_ms[stage] = round(seconds * 1000, 1)
-        diagnostics.engines.update(self.engines.names())
+        names = self.engines.names()
+        if self._imported_transcript:  # a shared engine set may have recognised another project
+            names.pop("transcription", None)
+        diagnostics.engines.update(names)
         for segment in self.project.segments:
             if stage in segment.stale:
                 segment.stale = [s for s in segment.stale if s != stage]
@@ -454,6 +460,13 @@ class Pipeline:
         project = self.project
         recognition_wav, _mix = self._audio_paths(cancel, progress, "transcription")
         report = stage_reporter(progress, "transcription")
+        if self._imported_transcript:  # nothing to recognise: only who speaks is measured
+            from dubstudio.stages.transcription import describe_imported_speakers
+
+            report(0.5, "measuring the speakers' voices")
+            audio, _rate = load_wav(recognition_wav)
+            project.speakers = describe_imported_speakers(audio, project.segments, project.speakers)
+            return
 
         def scaled(event: ProgressEvent) -> None:
             report(0.1 + 0.9 * event.fraction, event.message)

@@ -166,6 +166,16 @@ def describe_speaker(
     return Speaker(id=speaker_id, **measured)
 
 
+def describe_imported_speakers(
+    audio_16k: np.ndarray, segments: Sequence[Segment], speakers: Sequence[Speaker]
+) -> list[Speaker]:
+    """The speakers of an imported transcript, measured from the audio of their own cues: the
+    subtitles say who speaks when, the audio what they sound like (pitch, gender, reference clips),
+    so voice matching gets a man's voice for a man rather than the default."""
+    turns = [SpeakerTurn(s.start, s.end, s.speaker_id) for s in segments]
+    return [describe_speaker(s.id, audio_16k, turns, None, speakers) for s in speakers]
+
+
 def reference_clips(spans: Sequence[tuple[float, float]]) -> list[TimeSpan]:
     """Up to three of the longest single-speaker stretches of 3–10 s (longer ones are cut to 10 s)."""
     long_enough = sorted((s for s in spans if s[1] - s[0] >= CLIP_MIN_SECONDS), key=lambda s: s[0] - s[1])

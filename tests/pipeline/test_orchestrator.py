@@ -201,3 +201,16 @@ def test_unreadable_media_is_a_media_error(tmp_path):
     with pytest.raises(MediaError):
         Pipeline.create(bogus, tmp_path / "project", source_language="en", target_language="es")
     assert not (tmp_path / "project" / "project.json").exists()
+
+
+@pytest.mark.slow
+def test_speakers_of_imported_subtitles_are_measured_from_their_cues(finished):
+    """The subtitles say who speaks when; the audio of those cues says what each speaker sounds like,
+    so Kennedy (an orator at a high pitch, a man by his vocal tract) gets a man's voice."""
+    project = load_project(finished)
+    kennedy = next(s for s in project.speakers if s.display_name == "Kennedy")
+    assert kennedy.gender == "male" and kennedy.median_f0 and kennedy.gender_evidence
+    assert kennedy.reference_clips  # his 4.9 s cue is long enough to serve as a reference clip
+    voice = next(s.voice_id for s in project.segments if s.speaker_id == kennedy.id)
+    assert voice in {"kokoro:em_alex", "kokoro:em_santa"}, voice  # the native Spanish men
+    assert not any("Nothing is known" in i.message for i in project.diagnostics.issues)
