@@ -7,6 +7,11 @@ Every message it sends carries the ticket of the job it belongs to, so a late me
 that was already given up is dropped. A worker that dies (killed, out of memory, crashed in a
 native library) is noticed by its exit and reported as `lost`; the pool starts a fresh one for the
 next job. Cancelling a job sets the worker's cancel event, which its pipeline checks between steps.
+
+Each worker sends its events through a pipe of its own. A shared `multiprocessing.Queue` would not
+survive a SIGKILL: a worker killed while its feeder thread held the queue's write lock leaves the
+lock taken for good, and every later worker then blocks on its first message (the batch hung).
+A killed worker can only cut its own pipe short, which the pool then reads as closed.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import signal
 import threading
 import uuid
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as connection_wait
 from typing import Any, Literal, Protocol
 
 from dubstudio.batch.worker import EngineCache, JobResult, execute_job, limit_threads, worker_label
@@ -84,6 +91,8 @@ class _Worker:
     process: Any
     inbox: Any
     cancel_event: Any
+    #: the read end of the worker's event pipe (None once it is closed)
+    events: Connection | None
     label: str = ""
     key: str = ""
     ticket: str = ""
@@ -98,7 +107,6 @@ class LocalPool:
             f"({self.threads} thread{'s' if self.threads > 1 else ''} each)"
         )
         self._context = multiprocessing.get_context("spawn")
-        self._outbox = self._context.Queue()
         self._running: list[_Worker] = []
 
     @property
@@ -117,14 +125,16 @@ class LocalPool:
 
     def _start_worker(self) -> _Worker:
         inbox, cancel_event = self._context.Queue(), self._context.Event()
+        events_in, events_out = self._context.Pipe(duplex=False)
         process = self._context.Process(
             target=_worker_main,
-            args=(inbox, self._outbox, cancel_event, self.threads),
+            args=(inbox, events_out, cancel_event, self.threads),
             name="dubstudio-batch-worker",
             daemon=True,
         )
         process.start()
-        worker = _Worker(process, inbox, cancel_event, label=f"pid {process.pid}")
+        events_out.close()  # the worker holds the only write end: its death reads as end of file
+        worker = _Worker(process, inbox, cancel_event, events_in, label=f"pid {process.pid}")
         self._running.append(worker)
         return worker
 
@@ -146,21 +156,28 @@ class LocalPool:
 
     def _drain(self, timeout: float) -> list[PoolEvent]:
         events: list[PoolEvent] = []
-        block = timeout > 0
+        wait_s: float = timeout
         while True:
-            try:
-                event: PoolEvent = self._outbox.get(block=block, timeout=timeout if block else None)
-            except queue.Empty:
+            by_pipe = {w.events: w for w in self._running if w.events is not None}
+            ready = connection_wait(list(by_pipe), wait_s) if by_pipe else []
+            if not ready:
                 return events
-            block = False
-            worker = next((w for w in self._running if w.ticket == event.ticket), None)
-            if worker is None:
-                continue  # the job was given up (its worker was reported lost) or cancelled
-            if event.kind == "started":
-                worker.label = event.worker
-            elif event.kind == "result":
-                worker.key = worker.ticket = ""
-            events.append(event)
+            wait_s = 0.0
+            for pipe in ready:
+                worker = by_pipe[pipe]  # type: ignore[index]
+                try:
+                    event: PoolEvent = pipe.recv()  # type: ignore[union-attr]
+                except (EOFError, OSError):  # the worker ended (perhaps in the middle of a message)
+                    pipe.close()  # type: ignore[union-attr]
+                    worker.events = None
+                    continue
+                if event.ticket != worker.ticket:
+                    continue  # the job was given up (its worker was reported lost) or cancelled
+                if event.kind == "started":
+                    worker.label = event.worker
+                elif event.kind == "result":
+                    worker.key = worker.ticket = ""
+                events.append(event)
 
     def close(self) -> None:
         for worker in self._running:
@@ -175,6 +192,8 @@ class LocalPool:
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join()
+            if worker.events is not None:
+                worker.events.close()
         self._running.clear()
 
 
@@ -189,27 +208,33 @@ def _exit_description(code: int | None) -> str:
     return f"ended unexpectedly (exit code {code})"
 
 
-def _worker_main(inbox: Any, outbox: Any, cancel_event: Any, threads: int) -> None:
+def _worker_main(inbox: Any, events: Connection, cancel_event: Any, threads: int) -> None:
     """The worker process: jobs from `inbox` until None (or until the batch's process is gone),
-    events to `outbox`."""
+    events into its pipe (from the job's thread and from engine threads, one message at a time)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in a terminal is the controller's to handle
     limit_threads(threads)
     engines = EngineCache()
     label = worker_label()
+    sending = threading.Lock()
+
+    def send(event: PoolEvent) -> None:
+        with sending:
+            events.send(event)
+
     while (message := _next_job(inbox)) is not None:
         ticket, key, name, request = message
         token = CancelToken()
         finished = threading.Event()
         watcher = threading.Thread(target=_watch_cancel, args=(cancel_event, token, finished), daemon=True)
         watcher.start()
-        outbox.put(PoolEvent("started", key, ticket, label))
+        send(PoolEvent("started", key, ticket, label))
 
         def report(stage: str, fraction: float, text: str, key: str = key, ticket: str = ticket) -> None:
-            outbox.put(PoolEvent("progress", key, ticket, label, stage, fraction, text))
+            send(PoolEvent("progress", key, ticket, label, stage, fraction, text))
 
         result = execute_job(name, request, engines, report, token)
         finished.set()
-        outbox.put(PoolEvent("result", key, ticket, label, result=result))
+        send(PoolEvent("result", key, ticket, label, result=result))
 
 
 def _next_job(inbox: Any) -> Any:

@@ -3,15 +3,18 @@ load, and resume.
 
 The child process runs the real CLI on 8 s of real speech. Each round starts it again on the same
 project folder (which resumes the run) and SIGKILLs it right after it was seen making progress: a
-save of project.json, or a new file under clips/, cache/ or audio/ (the moments a kill can damage
-something). The folder is then loaded: the load must succeed (never a damaged project.json), and
-the stages it records as done may only grow. After the last kill an uninterrupted run must complete
-and write the dub. Nothing assumes how fast the machine is: a round waits for progress, however
-long it takes (bounded by `suite_timeouts.scaled_s`).
+save of project.json, or a new file under clips/ or cache/ (the moments a kill can damage
+something). Audio extraction, the first thing both schedules do, is not counted: a kill there
+restarts the extraction, so its files as triggers would keep every round inside it; the
+recognition schedule kills right after it. The folder is then loaded: the load must succeed (never
+a damaged project.json), and the stages it records as done may only grow. After the last kill an
+uninterrupted run must complete and write the dub. Nothing assumes how fast the machine is: a round
+waits for progress, however long it takes (bounded by `suite_timeouts.scaled_s`).
 
-Two schedules: the whole pipeline from imported subtitles (segmentation, translation, voice
-matching, synthesis, validation, export: many saves and cache writes to land in), and kills inside
-recognition, the stage a run spends its time in, triggered by its audio extraction finishing.
+Two schedules: the whole pipeline from imported subtitles (speaker measurement, segmentation,
+translation, voice matching, synthesis, validation, export: many saves and cache writes to land
+in), and kills inside recognition, the stage a run spends its time in, triggered by its audio
+extraction finishing.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def _stages_done(folder: Path) -> int:
 
 class _Progress:
     """Counts the steps a running dub visibly makes: saves of project.json and new files under
-    clips/, cache/ and audio/. Calling it polls once and says whether `steps` were seen."""
+    clips/ and cache/. Calling it polls once and says whether `steps` were seen."""
 
     def __init__(self, folder: Path, steps: int) -> None:
         self.folder, self.steps, self.seen = folder, steps, 0
@@ -54,7 +57,7 @@ class _Progress:
             saved = (self.folder / PROJECT_FILE).stat().st_mtime_ns
         except FileNotFoundError:
             saved = 0
-        parts = [self.folder / name for name in ("clips", "cache", "audio")]
+        parts = [self.folder / name for name in ("clips", "cache")]
         return saved, sum(1 for part in parts for path in part.rglob("*") if path.is_file())
 
     def __call__(self) -> bool:
