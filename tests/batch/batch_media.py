@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reliability"))
 from badinput import CRASH_MARKERS, DATA, REPO, ffmpeg, jfk_srt, speech_mp4, truncated_copy
@@ -123,17 +124,10 @@ def wait_for_worker(
     )
 
 
-def kill_worker(
-    batch: subprocess.Popen[str],
-    folder: Path,
-    name: str,
-    *,
-    attempt: int = 1,
-    stage: str = "",
-    timeout: float = 300,
-) -> int:
-    """SIGKILL the worker running job `name` (what the kernel's OOM killer or a lost node does)."""
-    pid = wait_for_worker(batch, folder, name, attempt=attempt, stage=stage, timeout=timeout)
+def kill_worker(batch: subprocess.Popen[str], folder: Path, name: str, **when: Any) -> int:
+    """SIGKILL the worker running job `name` (what the kernel's OOM killer or a lost node does),
+    once `wait_for_worker` with the options `when` found it."""
+    pid = wait_for_worker(batch, folder, name, **when)
     os.kill(pid, signal.SIGKILL)
     return pid
 
