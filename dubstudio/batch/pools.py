@@ -158,17 +158,19 @@ class LocalPool:
         events: list[PoolEvent] = []
         wait_s: float = timeout
         while True:
-            by_pipe = {w.events: w for w in self._running if w.events is not None}
-            ready = connection_wait(list(by_pipe), wait_s) if by_pipe else []
+            pipes = [w.events for w in self._running if w.events is not None]
+            ready = set(connection_wait(pipes, wait_s)) if pipes else set()
             if not ready:
                 return events
             wait_s = 0.0
-            for pipe in ready:
-                worker = by_pipe[pipe]  # type: ignore[index]
+            for worker in self._running:
+                pipe = worker.events
+                if pipe is None or pipe not in ready:
+                    continue
                 try:
-                    event: PoolEvent = pipe.recv()  # type: ignore[union-attr]
+                    event: PoolEvent = pipe.recv()
                 except (EOFError, OSError):  # the worker ended (perhaps in the middle of a message)
-                    pipe.close()  # type: ignore[union-attr]
+                    pipe.close()
                     worker.events = None
                     continue
                 if event.ticket != worker.ticket:
