@@ -66,11 +66,15 @@ SUPPORT = TESTS / "support"
 GUARD_DIR = SUPPORT / "guard"
 DATA = TESTS / "data"
 
-# The guards go in before anything imports onnxruntime, torch or faster-whisper in this process.
-_spec = importlib.util.spec_from_file_location("dubstudio_test_guard", GUARD_DIR / "dubstudio_test_guard.py")
-guard = importlib.util.module_from_spec(_spec)
-sys.modules["dubstudio_test_guard"] = guard
-_spec.loader.exec_module(guard)
+# The guards go in before anything imports onnxruntime, torch or faster-whisper in this process
+# (an xdist worker inherits PYTHONPATH with the guard's sitecustomize: it is installed already).
+if "dubstudio_test_guard" in sys.modules:
+    guard = sys.modules["dubstudio_test_guard"]
+else:
+    _spec = importlib.util.spec_from_file_location("dubstudio_test_guard", GUARD_DIR / "dubstudio_test_guard.py")
+    guard = importlib.util.module_from_spec(_spec)
+    sys.modules["dubstudio_test_guard"] = guard
+    _spec.loader.exec_module(guard)
 guard.install()
 sys.path.insert(0, str(SUPPORT))  # suite_timeouts, model_farm, local_index
 
@@ -106,10 +110,17 @@ def suite() -> SuiteEnvironment:
     return SUITE
 
 
+#: the installed packs, as the process that started pytest found them: xdist workers inherit the
+#: environment of the controller, whose DUBSTUDIO_DATA_DIR already points into its own run folder
+SOURCE_MODELS_VARIABLE = "DUBSTUDIO_TEST_SOURCE_MODELS"
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     global SUITE
-    source = models_dir()  # with the caller's environment: where the app finds the installed packs
+    inherited = os.environ.get(SOURCE_MODELS_VARIABLE)
+    # with the caller's environment: where the app finds the installed packs
+    source = Path(inherited) if inherited else models_dir()
     cache = download_cache_dir()
     cache_provider = getattr(config, "cache", None)
     farm = (
@@ -135,6 +146,7 @@ def pytest_configure(config: pytest.Config) -> None:
             "XDG_CONFIG_HOME": str(root / "xdg-config"),
             "ARGOS_PACKAGES_DIR": str(root / "argos-packages"),
             "PIP_NO_INDEX": "1",
+            SOURCE_MODELS_VARIABLE: str(source),
             "PYTHONPATH": os.pathsep.join(python_path),
             guard.MODELS_VARIABLE: os.pathsep.join(str(r) for r in roots),
         }
@@ -308,6 +320,30 @@ class CountingSynthesizer:
 def counting_synthesizer() -> type[CountingSynthesizer]:
     """Wraps a real synthesizer to count its calls (e.g. to prove a cache hit synthesizes nothing)."""
     return CountingSynthesizer
+
+
+# ---- parallel runs (`make test` runs pytest-xdist workers, `--dist loadgroup`) ------------------
+
+#: folders whose files share an expensive session fixture (a finished project, a batch's reference
+#: dubs, a dubbed face scene, a models install): each runs on one worker, so it is built once there;
+#: the files of the other folders are handed out one by one
+SHARED_FIXTURE_FOLDERS = ("ui", "batch", "lipsync", "models")
+#: the longest groups are handed out first, so that none of them is left over for the end of the run
+LONGEST_FIRST = ("ui", "reliability", "pipeline", "cli", "batch")
+
+
+def _folder(item: pytest.Item) -> str:
+    parts = Path(str(item.path)).relative_to(TESTS).parts
+    return parts[0] if len(parts) > 1 else ""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = _folder(item)
+        group = folder if folder in SHARED_FIXTURE_FOLDERS else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+    rank = {folder: index for index, folder in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_folder(item), len(rank)))  # stable: file order is kept
 
 
 # ---- rules ------------------------------------------------------------------------------------

@@ -27,6 +27,9 @@ from dubstudio.models.paths import model_dir
 DEFAULT_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 #: RMS level of the loud part of the recognition copy after normalisation (−20 dBFS)
 _TARGET_RMS = 0.1
+#: a chunk whose loudest sample stays under −60 dBFS holds nothing a listener could hear: it is not
+#: decoded (normalisation would lift its noise floor to speech level; hours of silence fail at once)
+_INAUDIBLE_PEAK = 10 ** (-60 / 20)
 
 
 def normalize_level(audio: np.ndarray) -> np.ndarray:
@@ -141,13 +144,18 @@ class FasterWhisperTranscriber:
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> Transcription:
-        samples = self.prepare(_check_audio(audio))
+        audio = _check_audio(audio)
+        samples = self.prepare(audio)
         total = max(len(samples), 1)
         segments: list[RecognizedSegment] = []
         detected, probability = language, 1.0
         for start, end in quiet_windows(samples, RECOGNITION_RATE, self.chunk_seconds):
             if cancel is not None:
                 cancel.raise_if_cancelled()
+            if float(np.max(np.abs(audio[start:end]), initial=0.0)) < _INAUDIBLE_PEAK:
+                if progress is not None:
+                    progress(ProgressEvent("transcription", end / total, "silence"))
+                continue
             chunk_offset = offset + start / RECOGNITION_RATE
             pieces, info = self.model.transcribe(
                 samples[start:end], language=detected, **self.decode_options()

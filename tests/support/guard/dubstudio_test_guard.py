@@ -173,13 +173,16 @@ _PATCHES = {
 class _PatchOnImport(importlib.abc.MetaPathFinder):
     """Applies a patch to a module right after it executes (before anyone uses it)."""
 
+    #: marks every copy of this finder (a second copy of this module must not ask the first)
+    patches_on_import = True
+
     def find_spec(self, name, path=None, target=None):
         patch = _PATCHES.get(name)
         if patch is None:
             return None
         spec = None
         for finder in sys.meta_path:
-            if finder is not self and hasattr(finder, "find_spec"):
+            if not getattr(finder, "patches_on_import", False) and hasattr(finder, "find_spec"):
                 spec = finder.find_spec(name, path, target)
                 if spec is not None:
                     break
