@@ -32,7 +32,14 @@ from dubstudio.core.progress import CancelToken, ProgressCallback, ignore_progre
 from dubstudio.core.project import Project
 from dubstudio.core.subtitles import export_subtitles
 from dubstudio.engines.base import Separator
-from dubstudio.pipeline.mix import MixResult, ScratchTrack, load_clips, render_mix, write_track
+from dubstudio.pipeline.mix import (
+    BLOCK_FRAMES,
+    MixResult,
+    ScratchTrack,
+    load_clips,
+    render_mix,
+    write_track,
+)
 
 STAGE = "export"
 EXTRAS_DIR = "exports"
@@ -132,8 +139,14 @@ def export_project(
     separator: Separator | None = None,
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
+    block_frames: int = BLOCK_FRAMES,
 ) -> ExportResult:
-    """Write every output listed in the module doc into `out_dir`."""
+    """Write every output listed in the module doc into `out_dir`.
+
+    The audio is mixed `block_frames` at a time (the result does not depend on it): the source WAV
+    is read in slices and the mix and the dub wait for their mastering passes in temporary files
+    in `out_dir`, so memory stays at tens of MB however long the film.
+    """
     if project.media is None:
         raise MediaError("the project has no media file", path=project_dir)
     report = stage_reporter(progress, STAGE)
@@ -158,6 +171,7 @@ def export_project(
             duck_db=project.settings.duck_db,
             separator=separator,
             cancel=cancel,
+            block_frames=block_frames,
             outputs=(dub, mix),
             progress=lambda fraction, message: report(0.1 + 0.4 * fraction, message),
         )
@@ -168,7 +182,7 @@ def export_project(
         )
         report(0.5, "writing the dub and the mix")
         for name, track in (("dub.wav", dub), ("mix.wav", mix)):
-            write_track(out_dir / name, track, source.rate)
+            write_track(out_dir / name, track, source.rate, block_frames=block_frames)
             result.files[name] = out_dir / name
 
     if cancel is not None:
