@@ -339,4 +339,4 @@ class ProjectJobs(QObject):
         light = copy.copy(project)
         light.settings, light.speakers = copy.deepcopy(project.settings), copy.deepcopy(project.speakers)
         light.segments = [copy.copy(segment) for segment in project.segments]
-        self.jobs.start_background("engines", lambda job: session.warm(light, job.cancel))
+        self.jobs.start_background("engines", lambda job: session.warm(light, job.cancel, job.progress))
