@@ -251,3 +251,35 @@ def test_the_recognition_process_lives_between_jobs_and_ends_with_the_window(mak
     window.doc.set_dirty(False)
     assert window.close()
     assert not child.alive
+
+
+# ---------------------------------------------------------------------------------------------
+# a first run's one-time steps show their progress
+
+
+@pytest.mark.slow
+def test_the_first_runs_voice_measurement_moves_the_status_bar(
+    make_window, qtbot, dubbed, tmp_path, monkeypatch, suite_models
+):
+    """On a fresh machine (a data dir with the models and no voice measurements) the window's
+    engine warm-up measures the project's voices once: the status bar shows it, moving voice by
+    voice, without a Cancel button (it is not the user's job), and hides it when done."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "models").symlink_to(suite_models, target_is_directory=True)
+    monkeypatch.setenv("DUBSTUDIO_DATA_DIR", str(data))
+    window = make_window()
+    status, shown = window.job_status, []
+
+    def seen(_stage: str, _fraction: float, _message: str) -> None:  # after JobStatus's own slot
+        shown.append((status.label.text(), status.bar.text(), status.bar.isVisible(),
+                      status.cancel_button.isVisible()))  # fmt: skip
+
+    window.jobs.background_progress.connect(seen)
+    assert window.open_project(dubbed)
+    _wait_idle(window, qtbot)
+    checks = [bar for label, bar, visible, cancel in shown if "voice" in bar and visible and not cancel]
+    assert len(checks) >= 3 and all(label == "Matching voices" for label, *_ in shown), shown
+    assert checks[0].startswith("checking espeak-ng formant voice 1 of ") and len(set(checks)) == len(checks)
+    assert (data / "voice_catalog.sqlite").is_file()
+    assert not status.bar.isVisible() and not status.label.isVisible()
