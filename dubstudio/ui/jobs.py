@@ -58,6 +58,7 @@ STAGE_LABELS = {
     "mix": "Mixing",
     "media": "Reading media",
     "preview": "Rendering preview",
+    "waveform": "Reading the waveform",
     "project": "Creating the project",
 }
 
