@@ -54,9 +54,9 @@ def _speech() -> np.ndarray:
 
 def build_project(folder: Path, minutes: float) -> Path:
     """A dubbed project over a MINUTES-long video (made once; reused while project.json exists)."""
-    from dubstudio.core.media import ensure_project_audio, probe
-    from dubstudio.core.project import DubClip, Project, Segment, Settings, Speaker
-    from dubstudio.core.store import create_project_dir, save_project
+    from dubbed_projects import write_dubbed_project
+
+    from dubstudio.core.media import ensure_project_audio
 
     project_dir = folder / "project"
     if (project_dir / "project.json").is_file():
@@ -79,28 +79,14 @@ def build_project(folder: Path, minutes: float) -> Path:
          "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-b:a", "128k", str(video)],
         check=True,
     )  # fmt: skip
-    info = probe(video)
-    project = Project(
-        name="film", source_language="en", target_language="es", media=info,
-        speakers=[Speaker("S1", "Speaker 1")], settings=Settings(),
-    )  # fmt: skip
-    create_project_dir(project_dir, project)
     rng = np.random.default_rng(0)
-    for index, start in enumerate(np.arange(0.5, seconds - 5.0, CUE_EVERY_S)):
+    takes = []
+    for start in np.arange(0.5, seconds - 5.0, CUE_EVERY_S):
         length = round(rng.uniform(2.5, 4.5) * TAKE_RATE)
         offset = int(rng.integers(0, len(speech) - length))
-        take = project_dir / "clips" / f"c{index}" / "take-1.wav"
-        take.parent.mkdir(parents=True)
-        sf.write(take, speech[offset : offset + length], TAKE_RATE, subtype="PCM_16")
-        begin = round(float(start), 3)
-        end = round(begin + length / TAKE_RATE, 3)
-        clip = DubClip(str(take.relative_to(project_dir)), begin, end, "kokoro:ef_dora", "kokoro", "texto")
-        project.segments.append(
-            Segment(f"c{index}", begin, end, "S1", "text", translated_text="texto", tts_text="texto",
-                    tts_language="es", voice_id="kokoro:ef_dora", clip=clip)
-        )  # fmt: skip
-    save_project(project_dir, project)
-    ensure_project_audio(project_dir, info)  # as after `dubstudio dub`: the export only mixes
+        takes.append((float(start), speech[offset : offset + length]))
+    project = write_dubbed_project(project_dir, video, takes, TAKE_RATE)
+    ensure_project_audio(project_dir, project.media)  # as after `dubstudio dub`: the export only mixes
     return project_dir
 
 
@@ -191,7 +177,7 @@ def main() -> None:
     if args.worker:
         print(json.dumps(measure(*args.worker)))
         return
-    sys.path.insert(0, str(REPO))
+    sys.path[:0] = [str(REPO), str(REPO / "tests" / "support")]
     started = time.perf_counter()
     project_dir = build_project(args.work / f"{args.minutes:g}min", args.minutes)
     print(f"project ready in {time.perf_counter() - started:.0f} s: {project_dir}")

@@ -16,11 +16,11 @@ import pyloudnorm
 import pytest
 import soundfile as sf
 from conftest import DialogueMedia
+from dubbed_projects import write_dubbed_project
 
 from dubstudio.core.dsp import resample
-from dubstudio.core.media import load_wav, probe, source_wav_path
-from dubstudio.core.project import DubClip, Project, Segment, Settings, Speaker
-from dubstudio.core.store import create_project_dir
+from dubstudio.core.media import load_wav, source_wav_path
+from dubstudio.core.project import Project
 from dubstudio.pipeline.export import export_project
 from dubstudio.pipeline.mix import duck_gain, limit_true_peak, true_peak_db
 
@@ -36,26 +36,13 @@ TAKES = [
 
 
 def _project(folder: Path, media: Path) -> Project:
-    info = probe(media)
-    project = Project(
-        name="dialogue", source_language="en", target_language="es", media=info,
-        speakers=[Speaker("S1", "Kennedy")], settings=Settings(),
-    )  # fmt: skip
-    create_project_dir(folder, project)
-    for index, (start, name) in enumerate(TAKES):
+    takes = []
+    for start, name in TAKES:
         audio, rate = load_wav(DATA / name)
         take = resample(audio, rate, TAKE_RATE)
         take[:: TAKE_RATE // 3] = 0.95  # hard clicks: the limiter must act on them
-        path = folder / "clips" / f"c{index}" / "take-1.wav"
-        path.parent.mkdir(parents=True)
-        sf.write(path, take, TAKE_RATE, subtype="FLOAT")
-        end = round(start + len(take) / TAKE_RATE, 3)
-        clip = DubClip(str(path.relative_to(folder)), start, end, "kokoro:ef_dora", "kokoro", "texto")
-        project.segments.append(
-            Segment(f"c{index}", start, end, "S1", "text", translated_text="texto", tts_text="texto",
-                    tts_language="es", voice_id="kokoro:ef_dora", clip=clip)
-        )  # fmt: skip
-    return project
+        takes.append((start, take))
+    return write_dubbed_project(folder, media, takes, TAKE_RATE, subtype="FLOAT")
 
 
 def _whole_array_mix(project: Project, folder: Path) -> tuple[np.ndarray, np.ndarray, float]:
