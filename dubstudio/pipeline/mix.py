@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import tempfile
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -550,6 +550,45 @@ def _background(
     return np.asarray(separated, dtype=np.float32)[start - lo : stop - lo]
 
 
+@dataclass
+class MixBlock:
+    """Frames `start`..`stop` of the unmastered mix: the source there, the dub, their mix."""
+
+    start: int
+    stop: int
+    original: np.ndarray
+    dub: np.ndarray
+    mix: np.ndarray
+
+
+def mix_blocks(
+    source: np.ndarray | SourceAudio,
+    rate: int,
+    clips: Sequence[Clip],
+    *,
+    keep_background: bool = True,
+    duck_db: float = -14.0,
+    separator: Separator | None = None,
+    block_frames: int = BLOCK_FRAMES,
+    cancel: CancelToken | None = None,
+) -> Iterator[MixBlock]:
+    """The unmastered mix in order, block by block: the source is read once, each take while a
+    block overlaps it (the export masters it, the editor's preview plays it as it is)."""
+    length = source.shape[0]
+    track = DubTrack(clips, length)
+    for start, stop in _block_spans(length, block_frames):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        original = source[start:stop]
+        dub = track.block(start, stop)
+        on_channels = dub if original.ndim == 1 else dub[:, None]
+        if keep_background:
+            mixed = _background(source, original, rate, start, stop, clips, duck_db, separator) + on_channels
+        else:
+            mixed = np.broadcast_to(on_channels, original.shape).astype(np.float32)
+        yield MixBlock(start, stop, original, dub, mixed)
+
+
 def _combine(
     source: np.ndarray | SourceAudio,
     rate: int,
@@ -563,29 +602,21 @@ def _combine(
     cancel: CancelToken | None,
     progress: Progress,
 ) -> _Levels:
-    """Fill `dub` and the unmastered `mix` block by block, measuring all three loudnesses on the way
-    (the source is read once)."""
+    """Fill `dub` and the unmastered `mix`, measuring all three loudnesses on the way."""
     length = source.shape[0]
     source_meter, mix_meter = LoudnessMeter(rate, _channels(source)), LoudnessMeter(rate, _channels(source))
     dub_meter = LoudnessMeter(rate, 1)
-    track = DubTrack(clips, length)
-    spans = _block_spans(length, block_frames)
-    for number, (start, stop) in enumerate(spans):
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        progress(number / len(spans), "placing the takes over the original")
-        original = source[start:stop]
-        source_meter.add(original)
-        dub_part = track.block(start, stop)
-        on_channels = dub_part if original.ndim == 1 else dub_part[:, None]
-        if keep_background:
-            block = _background(source, original, rate, start, stop, clips, duck_db, separator) + on_channels
-        else:
-            block = np.broadcast_to(on_channels, original.shape).astype(np.float32)
-        dub[start:stop] = dub_part
-        mix[start:stop] = block
-        mix_meter.add(block)
-        dub_meter.add(dub_part)
+    blocks = mix_blocks(
+        source, rate, clips, keep_background=keep_background, duck_db=duck_db, separator=separator,
+        block_frames=block_frames, cancel=cancel,
+    )  # fmt: skip
+    for block in blocks:
+        progress(block.start / max(1, length), "placing the takes over the original")
+        source_meter.add(block.original)
+        dub[block.start : block.stop] = block.dub
+        mix[block.start : block.stop] = block.mix
+        mix_meter.add(block.mix)
+        dub_meter.add(block.dub)
     return _Levels(source_meter.integrated(), mix_meter.integrated(), dub_meter.integrated())
 
 

@@ -20,9 +20,11 @@ from dubbed_projects import write_dubbed_project
 
 from dubstudio.core.dsp import resample
 from dubstudio.core.media import load_wav, source_wav_path
+from dubstudio.core.progress import ignore_progress
 from dubstudio.core.project import Project
 from dubstudio.pipeline.export import export_project
 from dubstudio.pipeline.mix import duck_gain, limit_true_peak, true_peak_db
+from dubstudio.pipeline.preview import render_preview
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TAKE_RATE = 24_000
@@ -45,8 +47,8 @@ def _project(folder: Path, media: Path) -> Project:
     return write_dubbed_project(folder, media, takes, TAKE_RATE, subtype="FLOAT")
 
 
-def _whole_array_mix(project: Project, folder: Path) -> tuple[np.ndarray, np.ndarray, float]:
-    """dub, mix and the source loudness the plain way: every signal whole in memory, pyloudnorm."""
+def _whole_array_inputs(project: Project, folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """source, dub and the unmastered mix the plain way: every signal whole in memory."""
     source, rate = load_wav(source_wav_path(folder))
     dub = np.zeros(len(source), dtype=np.float32)
     clips = []
@@ -57,7 +59,12 @@ def _whole_array_mix(project: Project, folder: Path) -> tuple[np.ndarray, np.nda
         dub[start : start + len(audio)] += audio[: len(source) - start]
         clips.append(type("Clip", (), {"start_sample": start, "frames": len(audio)}))
     gain = duck_gain(clips, len(source), rate, project.settings.duck_db)
-    mix = source * gain[:, None] + dub[:, None]
+    return source, dub, source * gain[:, None] + dub[:, None], rate
+
+
+def _whole_array_mix(project: Project, folder: Path) -> tuple[np.ndarray, np.ndarray, float]:
+    """The mastered dub and mix and the source loudness the plain way (pyloudnorm on whole arrays)."""
+    source, dub, mix, rate = _whole_array_inputs(project, folder)
     meter = pyloudnorm.Meter(rate)
     target = meter.integrated_loudness(source.astype(np.float64))
     mastered = []
@@ -106,3 +113,14 @@ def test_no_click_where_two_blocks_meet(exported) -> None:
 def test_the_export_leaves_no_scratch_file(exported) -> None:
     _project, folder, _result = exported
     assert not [path.name for path in folder.iterdir() if path.name.startswith(".scratch")]
+
+
+def test_the_editors_preview_is_the_unmastered_mix_block_by_block(exported) -> None:
+    project, folder, _result = exported
+    _source, dub, mix, _rate = _whole_array_inputs(project, folder)
+    dub_path, mix_path = render_preview(
+        folder, project, progress=ignore_progress, cancel=None, block_frames=BLOCK
+    )
+    step = 1 / 32768
+    assert np.abs(sf.read(mix_path, dtype="float32")[0] - np.clip(mix, -1, 1)).max() <= 1.01 * step
+    assert np.abs(sf.read(dub_path, dtype="float32")[0] - np.clip(dub, -1, 1)).max() <= 1.01 * step
