@@ -14,6 +14,9 @@ Layout of the output folder (the project folder by default, which is what `dubst
     exports/mix.mp3               the mix for quick sharing
 
 ffmpeg runs with argument lists (never a shell); its failures become a MediaError with its message.
+The audio is mixed block by block (`pipeline.mix`): memory does not grow with the film's length;
+the mix and the dub wait for their mastering passes in unnamed temporary files in the output folder
+(about 12 bytes per stereo frame: 4 GB for 2 hours at 48 kHz, gone when the export ends).
 """
 
 from __future__ import annotations

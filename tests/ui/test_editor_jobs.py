@@ -278,6 +278,9 @@ def test_the_first_runs_voice_measurement_moves_the_status_bar(
 
     window.jobs.background_progress.connect(seen)
     assert window.open_project(dubbed)
+    # eight espeak-ng voices, each spoken three times and heard by Whisper: minutes on a busy machine
+    qtbot.waitUntil(lambda: not window._project_jobs_timer.isActive(), timeout=JOB_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not window.jobs.is_busy("engines"), timeout=5 * JOB_TIMEOUT_MS)
     _wait_idle(window, qtbot)
     visible = [(label, bar) for label, bar, shows, cancel in shown if shows and not cancel]
     checks = [bar for label, bar in visible if label == "Matching voices"]
