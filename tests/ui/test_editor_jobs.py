@@ -13,6 +13,7 @@ import resource
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from gui_driving import ModalCatcher
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
+from dubstudio.core.progress import ProgressEvent
 from dubstudio.core.project import Settings
 from dubstudio.core.store import PROJECT_FILE, DiskFullError, load_project, save_project
 from dubstudio.engines.espeak import EspeakSynthesizer
@@ -257,36 +259,37 @@ def test_the_recognition_process_lives_between_jobs_and_ends_with_the_window(mak
 # a first run's one-time steps show their progress
 
 
-@pytest.mark.slow
-def test_the_first_runs_voice_measurement_moves_the_status_bar(
-    make_window, qtbot, dubbed, tmp_path, monkeypatch, suite_models
-):
-    """On a fresh machine (a data dir with the models and no voice measurements) the window's
-    engine warm-up measures the project's voices once: the status bar shows it, moving voice by
-    voice, without a Cancel button (it is not the user's job), and hides it when done. So does
-    the first reading of the project's waveform."""
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "models").symlink_to(suite_models, target_is_directory=True)
-    monkeypatch.setenv("DUBSTUDIO_DATA_DIR", str(data))
+def test_a_background_jobs_progress_shows_in_the_status_bar_between_main_jobs(make_window, qtbot):
+    """The engine warm-up passes its progress on (a first run's voice measurement, seconds per
+    voice; tests/engines/test_voices.py checks the measurement reports it): the window's status bar
+    shows it without Cancel, moving, hides it when the job ends, and a main job takes it over."""
     window = make_window()
     status, shown = window.job_status, []
+    release = threading.Event()
 
     def seen(_stage: str, _fraction: float, _message: str) -> None:  # after JobStatus's own slot
         shown.append((status.label.text(), status.bar.text(), status.bar.isVisible(),
                       status.cancel_button.isVisible()))  # fmt: skip
 
+    def warm_up(job) -> None:  # the steps `EngineSession.warm` reports on a first run
+        for index in range(3):
+            job.progress(ProgressEvent("voiceMatching", index / 3, f"checking native voice {index + 1} of 3"))
+            time.sleep(0.2)  # longer than the worker's progress throttle
+        release.wait(JOB_TIMEOUT_MS / 1000)
+
     window.jobs.background_progress.connect(seen)
-    assert window.open_project(dubbed)
-    # eight espeak-ng voices, each spoken three times and heard by Whisper: minutes on a busy machine
-    qtbot.waitUntil(lambda: not window._project_jobs_timer.isActive(), timeout=JOB_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: not window.jobs.is_busy("engines"), timeout=5 * JOB_TIMEOUT_MS)
-    _wait_idle(window, qtbot)
-    visible = [(label, bar) for label, bar, shows, cancel in shown if shows and not cancel]
-    checks = [bar for label, bar in visible if label == "Matching voices"]
-    assert len(checks) >= 3, shown
-    assert checks[0].startswith("checking espeak-ng formant voice 1 of ") and len(set(checks)) >= 3  # moves
-    assert (data / "voice_catalog.sqlite").is_file()
-    # the project's first open also reads its waveform once (cached beside the source audio)
-    assert any(label == "Reading the waveform" and "computing waveform" in bar for label, bar in visible)
+    window.jobs.start_background("engines", warm_up)
+    qtbot.waitUntil(lambda: len(shown) == 3, timeout=JOB_TIMEOUT_MS)
+    assert {(label, visible, cancel) for label, _bar, visible, cancel in shown} == {
+        ("Matching voices", True, False)
+    }
+    assert [bar for _label, bar, *_ in shown] == [
+        "checking native voice 1 of 3  0%", "checking native voice 2 of 3  33%",
+        "checking native voice 3 of 3  67%",
+    ]  # fmt: skip
+    with qtbot.waitSignal(window.jobs.finished, timeout=JOB_TIMEOUT_MS):
+        window.jobs.start("Export", lambda job: job.progress(ProgressEvent("export", 0.5, "mixing")))
+    assert not status.bar.isVisible()  # the main job's end hides the bar; the warm-up is still on
+    release.set()
+    qtbot.waitUntil(lambda: not window.jobs.is_busy("engines"), timeout=JOB_TIMEOUT_MS)
     assert not status.bar.isVisible() and not status.label.isVisible()
