@@ -154,13 +154,25 @@ def time_stretch(audio: np.ndarray, sample_rate: int, factor: float) -> np.ndarr
     return out[hop_out : hop_out + out_length]
 
 
+def _resampling_ratio(source_rate: float, target_rate: float) -> Fraction:
+    return Fraction(target_rate / source_rate).limit_denominator(1000)
+
+
 def resample(audio: np.ndarray, source_rate: float, target_rate: float) -> np.ndarray:
     """Band-limited polyphase resampling between any two rates (ratios approximated to 1/1000)."""
     audio = as_mono_float(audio)
     if source_rate == target_rate or audio.size == 0:
         return audio.copy()
-    ratio = Fraction(target_rate / source_rate).limit_denominator(1000)
+    ratio = _resampling_ratio(source_rate, target_rate)
     return resample_poly(audio, ratio.numerator, ratio.denominator).astype(np.float32)
+
+
+def resampled_length(frames: int, source_rate: float, target_rate: float) -> int:
+    """How many samples `resample` makes of `frames` samples (without reading them)."""
+    if source_rate == target_rate:
+        return frames
+    ratio = _resampling_ratio(source_rate, target_rate)
+    return -(-frames * ratio.numerator // ratio.denominator)
 
 
 def pitch_shift(audio: np.ndarray, sample_rate: int, semitones: float) -> np.ndarray:

@@ -29,7 +29,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -356,15 +356,61 @@ def source_wav_path(project_dir: str | Path) -> Path:
     return Path(project_dir) / "audio" / SOURCE_WAV
 
 
-def load_wav(path: str | Path) -> tuple[np.ndarray, int]:
-    """`(samples, rate)` as float32 in −1…1: shape `(frames,)` for mono, `(frames, channels)` otherwise."""
+@contextlib.contextmanager
+def _wav_errors(path: str | Path) -> Iterator[None]:
+    """A missing or unreadable WAV as a MediaError naming it."""
     if not Path(path).is_file():
         raise MediaError("the audio file does not exist", path=path, fix="Run the step that makes it again.")
     try:
-        audio, rate = sf.read(str(path), dtype="float32", always_2d=False)
+        yield
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
         raise MediaError(f"the audio file cannot be read ({exc})", path=path, fix=_FIX_REPLACE) from None
+
+
+def load_wav(path: str | Path) -> tuple[np.ndarray, int]:
+    """`(samples, rate)` as float32 in −1…1: shape `(frames,)` for mono, `(frames, channels)` otherwise."""
+    with _wav_errors(path):
+        audio, rate = sf.read(str(path), dtype="float32", always_2d=False)
     return audio, rate
+
+
+def wav_frames(path: str | Path) -> tuple[int, int]:
+    """`(frames, rate)` of a WAV, from its header."""
+    with _wav_errors(path):
+        info = sf.info(str(path))
+    return info.frames, info.samplerate
+
+
+class WavReader:
+    """A WAV read in slices, like a read-only array: `reader[start:stop]` is float32, `(frames,)` for
+    mono, `(frames, channels)` otherwise. For audio too long to hold in memory (a film's source)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        with _wav_errors(path):
+            self._file = sf.SoundFile(str(path))
+        self.rate = self._file.samplerate
+        channels = self._file.channels
+        self.shape: tuple[int, ...] = (self._file.frames,) if channels == 1 else (self._file.frames, channels)
+        self.ndim = len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, frames: slice) -> np.ndarray:
+        start, stop, _step = frames.indices(len(self))
+        with _wav_errors(self.path):
+            self._file.seek(start)
+            return self._file.read(max(0, stop - start), dtype="float32", always_2d=False)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> WavReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 class _KeepWriteError:
@@ -401,6 +447,13 @@ class _KeepWriteError:
         return self.handle.read(size)
 
 
+def _checked_samples(audio: np.ndarray) -> np.ndarray:
+    samples = np.asarray(audio, dtype=np.float32)
+    if not np.isfinite(samples).all():
+        raise ValueError("audio contains NaN or infinite samples")
+    return samples
+
+
 def write_wav(path: str | Path, audio: np.ndarray, rate: int, subtype: str = "PCM_16") -> None:
     """Write a WAV atomically (temp file + rename). Use `subtype="FLOAT"` to keep headroom above 0 dBFS.
 
@@ -409,16 +462,30 @@ def write_wav(path: str | Path, audio: np.ndarray, rate: int, subtype: str = "PC
     samples = np.asarray(audio, dtype=np.float32)
     if samples.ndim not in (1, 2):
         raise ValueError(f"audio must be (frames,) or (frames, channels), got shape {samples.shape}")
-    if not np.isfinite(samples).all():
-        raise ValueError("audio contains NaN or infinite samples")
-    target = Path(path)
     channels = 1 if samples.ndim == 1 else samples.shape[1]
+    with wav_writer(path, rate, channels, samples.shape[0], subtype) as write:
+        write(samples)
+
+
+@contextlib.contextmanager
+def wav_writer(
+    path: str | Path, rate: int, channels: int, frames: int, subtype: str = "PCM_16"
+) -> Iterator[Callable[[np.ndarray], None]]:
+    """Write a WAV of `frames` frames block by block through the function this yields; the file
+    appears atomically when the block ends (see `write_wav`). `frames` picks WAV or RF64 (over 4 GB)."""
     bytes_per_sample = {"PCM_16": 2, "PCM_24": 3}.get(subtype, 4)
-    container = "RF64" if samples.shape[0] * channels * bytes_per_sample > 2**32 - 2**20 else "WAV"
-    with atomic_path(target) as temporary, open(temporary, "wb", buffering=0) as handle:
+    container = "RF64" if frames * channels * bytes_per_sample > 2**32 - 2**20 else "WAV"
+    with atomic_path(path) as temporary, open(temporary, "wb", buffering=0) as handle:
         writer = _KeepWriteError(handle)
+
+        def write(block: np.ndarray) -> None:
+            sound.write(_checked_samples(block))
+            if writer.error is not None:
+                raise writer.error
+
         try:
-            sf.write(writer, samples, rate, subtype=subtype, format=container)
+            with sf.SoundFile(writer, "w", rate, channels, subtype, format=container) as sound:
+                yield write
         except Exception:  # soundfile reports a short write as LibsndfileError or AssertionError
             if writer.error is None:
                 raise

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dubstudio.core.errors import ModelMissingError, UnsupportedLanguageError, UserError
-from dubstudio.core.progress import CancelToken, ProgressCallback
+from dubstudio.core.progress import CancelToken, ProgressCallback, ProgressEvent
 from dubstudio.core.project import Settings, Speaker
 from dubstudio.engines.base import Diarizer, Separator, Synthesizer, Transcriber, Translator, Voice
 from dubstudio.engines.device import Device, resolve_device
@@ -114,6 +114,9 @@ class Engines:
         #: recognition engines handed in (a caller's own, or a test's) cannot be rebuilt elsewhere
         self.recognition_injected = transcriber is not None or diarizer is not None
         self._lock = threading.RLock()
+        #: the progress callbacks of every `catalog` call in progress (see there)
+        self._catalog_listeners: list[ProgressCallback] = []
+        self._listeners_lock = threading.Lock()
 
     @property
     def device(self) -> Device:
@@ -202,7 +205,6 @@ class Engines:
             f"unknown synthesizer '{name}'", fix=f"Use one of: auto, {', '.join(AUTO_SYNTHESIZERS)}."
         )
 
-    @_locked
     def catalog(
         self,
         language: str,
@@ -212,7 +214,24 @@ class Engines:
         cancel: CancelToken | None = None,
     ) -> list[Voice]:
         """The voices speaking `language`, cloning voices included; the ones voice matching may pick
-        are measured once (voice QA through Whisper base, pitch, CAM++ embedding) and stored."""
+        are measured once (voice QA through Whisper base, pitch, CAM++ embedding) and stored.
+
+        A first measurement takes a while: `progress` hears it, also when another thread is
+        measuring and this call waits for it (the editor's warm-up, then a redo)."""
+        with self._listeners_lock:
+            if progress is not None:
+                self._catalog_listeners.append(progress)
+        try:
+            return self._catalog(language, tuple(speakers), cancel)
+        finally:
+            with self._listeners_lock:
+                if progress is not None:
+                    self._catalog_listeners.remove(progress)
+
+    @_locked
+    def _catalog(
+        self, language: str, speakers: tuple[Speaker, ...], cancel: CancelToken | None
+    ) -> list[Voice]:
         key = (language, tuple(s.id for s in speakers))
         if key not in self._catalogs:
             from dubstudio.engines.voice_qa import WhisperJudge
@@ -226,10 +245,16 @@ class Engines:
                 judge=WhisperJudge(self.device),
                 embedder=_voice_embedder(self.device),
                 embedder_name=VOICE_EMBEDDER,
-                progress=progress,
+                progress=self._tell_catalog_listeners,
                 cancel=cancel,
             )
         return self._catalogs[key]
+
+    def _tell_catalog_listeners(self, event: ProgressEvent) -> None:
+        with self._listeners_lock:
+            listeners = list(self._catalog_listeners)
+        for listener in listeners:
+            listener(event)
 
     def separator(self) -> Separator | None:
         """The source-separation engine, when one was supplied (none ships with this build)."""

@@ -9,6 +9,7 @@ takes give the voice's median pitch and its speech rate (letters per second at s
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -110,18 +111,33 @@ def _letters(text: str) -> int:
 
 
 def measure_voice(
-    voice: Voice, synthesizer: Synthesizer, language: str, judge: VoiceJudge | None
+    voice: Voice,
+    synthesizer: Synthesizer,
+    language: str,
+    judge: VoiceJudge | None,
+    on_step: Callable[[float], None] | None = None,
 ) -> VoiceMeasurement:
-    """Speak the language's QA sentences and measure pitch, speech rate and (with a judge) the WER."""
+    """Speak the language's QA sentences and measure pitch, speech rate and (with a judge) the WER.
+
+    `on_step` hears the fraction done after each synthesis and each transcription (a voice takes
+    seconds, a first run measures several)."""
     sentences = QA_SENTENCES.get(language)
     if not sentences:  # no QA set for the language: pitch only, no intelligibility figure
         sentences, judge = (PITCH_SENTENCE,), None
+    steps = len(sentences) * (2 if judge is not None else 1)
+    done = iter(range(1, steps + 1))
+
+    def step() -> None:
+        if on_step is not None:
+            on_step(next(done) / steps)
+
     takes = []
     rate = 0
     for sentence in sentences:
         result = synthesizer.synthesize(SynthesisRequest(sentence, voice, language))
         rate = result.sample_rate
         takes.append(trim_silence(result.audio, result.sample_rate))
+        step()
     speech = np.concatenate(takes) if takes else np.zeros(0, dtype=np.float32)
     seconds = sum(len(take) for take in takes) / rate if rate else 0.0
     measurement = VoiceMeasurement(
@@ -130,7 +146,10 @@ def measure_voice(
         audio_16k=resample(speech, rate, RECOGNITION_RATE) if speech.size else None,
     )
     if judge is not None:
-        measurement.heard = [judge.hear(resample(take, rate, RECOGNITION_RATE), language) for take in takes]
+        measurement.heard = []
+        for take in takes:
+            measurement.heard.append(judge.hear(resample(take, rate, RECOGNITION_RATE), language))
+            step()
         measurement.wer = round(word_error_rate(list(sentences), measurement.heard, language), 4)
     return measurement
 

@@ -32,7 +32,7 @@ from dubstudio.core.project import Speaker
 from dubstudio.core.userdb import UserDatabase, transaction
 from dubstudio.engines.base import RECOGNITION_RATE, Synthesizer, Voice
 from dubstudio.engines.espeak import ENGINE as ESPEAK_ENGINE
-from dubstudio.engines.voice_qa import MEASUREMENT_REVISION, VoiceJudge, VoiceMeasurement, measure_voice
+from dubstudio.engines.voice_qa import MEASUREMENT_REVISION, VoiceJudge, measure_voice
 from dubstudio.models.paths import data_dir
 
 log = logging.getLogger(__name__)
@@ -223,24 +223,23 @@ class _Measurer:
         for level in (NATIVE, ACCENTED, FORMANT):
             members = [v for v in catalog if tier(v, self.language) == level]
             queue = [v for v in members if v.id in pending]
+            count = len(queue)
             for index, voice in enumerate(queue):
                 if cancel is not None:
                     cancel.raise_if_cancelled()
-                report(
-                    index / len(queue),
-                    f"checking {TIER_NAMES[level]} voice {index + 1} of {len(queue)}: {voice.name}",
-                )
-                self._measure(voice)
+                message = f"checking {TIER_NAMES[level]} voice {index + 1} of {count}: {voice.name}"
+                report(index / count, message)
+                self._measure(voice, lambda part, i=index, m=message, n=count: report((i + part) / n, m))
             if queue:
                 report(1.0, f"{len(queue)} voices checked")
             limit = wer_limit(members)
             if any(v.clones or not hard_to_understand(v, limit) for v in members):
                 return
 
-    def _measure(self, voice: Voice) -> None:
+    def _measure(self, voice: Voice, on_step: Callable[[float], None]) -> None:
         synthesizer = self.engine_of[voice.id]
         try:
-            measurement: VoiceMeasurement = measure_voice(voice, synthesizer, self.language, self.judge)
+            measurement = measure_voice(voice, synthesizer, self.language, self.judge, on_step)
         except Exception as error:  # one broken voice must not hide the rest of the catalog
             log.warning("could not measure voice %s: %s", voice.id, error)
             return

@@ -148,7 +148,16 @@ def apply_voices(pipeline: Pipeline, overrides: dict[str, str]) -> None:
     project: Project = pipeline.project
     if not overrides or not project.speakers:
         return
-    catalog = {voice.id for voice in pipeline.engines.catalog(project.target_language, project.speakers)}
+    from dubstudio.engines.voices import build_catalog
+
+    # which voices exist needs no measurement (that runs in voice matching, with its progress)
+    voices = build_catalog(
+        pipeline.engines.synthesizers().values(),
+        language=project.target_language,
+        speakers=project.speakers,
+        measure=False,
+    )
+    catalog = {voice.id for voice in voices}
     for name, voice in overrides.items():
         speaker = next((s for s in project.speakers if name in (s.id, s.label)), None)
         if speaker is None:

@@ -9,28 +9,35 @@
   the true peak (4× oversampled) at or below -1 dBTP with a linked look-ahead limiter.
 
 Everything is float32 numpy: `(frames,)` mono or `(frames, channels)`. `render_mix` works in
-blocks of `BLOCK_FRAMES` written into its two output arrays, so beyond the source and the outputs an
-hour of audio needs only tens of MB; every block reads enough context around it that the result is
-the same as processing the whole array at once (the tests check this across block boundaries).
+blocks of `BLOCK_FRAMES`: it reads the source block by block (an array, or a `WavReader` over the
+project's source WAV), reads each take only while a block overlaps it (`ClipFile`, `DubTrack`),
+measures loudness on the way (`LoudnessMeter`) and writes its two outputs block by block (arrays,
+or `ScratchTrack`s: temporary files), so a film mixes in tens of MB whatever its length. Every block
+reads enough context around it that the result is the same as processing the whole array at once
+(the tests check this across block boundaries).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import tempfile
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pyloudnorm
 from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 from scipy.signal import firwin, sosfilt
 
-from dubstudio.core.dsp import as_mono_float, resample
-from dubstudio.core.media import load_wav
+from dubstudio.core.dsp import as_mono_float, resample, resampled_length
+from dubstudio.core.media import load_wav, wav_frames, wav_writer
 from dubstudio.core.progress import CancelToken
 from dubstudio.core.project import Project
-from dubstudio.core.store import resolve_inside
+from dubstudio.core.store import disk_space_errors, resolve_inside
 from dubstudio.core.timeline import seconds_to_samples
 from dubstudio.engines.base import Separator
 
@@ -46,12 +53,25 @@ FALLBACK_LUFS = -23.0
 _ABSOLUTE_GATE_LUFS = -70.0
 _PEAK_BLOCK = 4096
 _HOPS_PER_CHUNK = 600
-#: how far above its sample peak a block's true peak is assumed to stay at most
-INTER_SAMPLE_HEADROOM_DB = 6.0
+#: seconds of audio a `Separator` sees on each side of a block (its own windows overlap like this)
+SEPARATION_CONTEXT_SECONDS = 2.0
 #: frames `render_mix` processes at once (about 22 s at 48 kHz); a multiple of `_PEAK_BLOCK`
 BLOCK_FRAMES = 256 * _PEAK_BLOCK
+#: added to the loudness filters' input (see `LoudnessMeter.add`)
+_SUBNORMAL_GUARD = 1e-20
 #: BS.1770 channel weights (L, R, C, Ls, Rs)
 _CHANNEL_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)
+
+
+class Clip(Protocol):
+    """A take on the timeline: where it starts, how long it is at the mix rate, its samples."""
+
+    start_sample: int
+
+    @property
+    def frames(self) -> int: ...
+
+    def samples(self) -> np.ndarray: ...
 
 
 @dataclass
@@ -61,44 +81,148 @@ class PlacedClip:
     start_sample: int
     audio: np.ndarray
 
+    @property
+    def frames(self) -> int:
+        return len(self.audio)
+
+    def samples(self) -> np.ndarray:
+        return self.audio
+
+
+@dataclass
+class ClipFile:
+    """A take's WAV, read and resampled to the mix rate only while a block needs it."""
+
+    start_sample: int
+    frames: int
+    path: Path
+    rate: int
+
+    def samples(self) -> np.ndarray:
+        audio, clip_rate = load_wav(self.path)
+        return resample(audio, clip_rate, self.rate)
+
 
 @dataclass
 class MixResult:
-    dub: np.ndarray
-    mix: np.ndarray
+    """The two tracks (arrays, or `ScratchTrack`s when `render_mix` was given them) and measurements."""
+
+    dub: np.ndarray | ScratchTrack
+    mix: np.ndarray | ScratchTrack
     sample_rate: int
     source_lufs: float
     mix_lufs: float
     mix_true_peak_db: float
 
 
-def load_clips(project: Project, project_dir: Path, rate: int) -> list[PlacedClip]:
-    """Every segment's chosen clip, resampled to `rate`, with its start sample on the timeline."""
+def load_clips(project: Project, project_dir: Path, rate: int) -> list[ClipFile]:
+    """Every segment's chosen clip at `rate` with its start sample on the timeline (headers only)."""
     placed = []
     for segment in project.segments:
         if segment.clip is None:
             continue
-        audio, clip_rate = load_wav(resolve_inside(project_dir, segment.clip.path))
+        path = resolve_inside(project_dir, segment.clip.path)
+        frames, clip_rate = wav_frames(path)
         placed.append(
-            PlacedClip(seconds_to_samples(segment.clip.start, rate), resample(audio, clip_rate, rate))
-        )
+            ClipFile(seconds_to_samples(segment.clip.start, rate), resampled_length(frames, clip_rate, rate),
+                     path, rate)
+        )  # fmt: skip
     return placed
 
 
-def place_clips(clips: Sequence[PlacedClip], length: int) -> np.ndarray:
+class DubTrack:
+    """The dub track (mono, `length` samples, clips added at their start samples), built block by
+    block: a block reads only the clips it overlaps and keeps those that reach into the next block,
+    so blocks asked for in order read each take once."""
+
+    def __init__(self, clips: Sequence[Clip], length: int) -> None:
+        self._clips = sorted(clips, key=lambda clip: clip.start_sample)
+        self._starts = [clip.start_sample for clip in self._clips]
+        self._longest = max((clip.frames for clip in self._clips), default=0)
+        self._length = length
+        self._loaded: dict[int, np.ndarray] = {}
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        track = np.zeros(max(0, stop - start), dtype=np.float32)
+        kept = {}
+        first = bisect_left(self._starts, start - self._longest + 1)
+        for index in range(first, bisect_left(self._starts, stop)):
+            clip = self._clips[index]
+            end = min(self._length, clip.start_sample + clip.frames)
+            if end <= start:
+                continue
+            audio = self._loaded.get(index)
+            if audio is None:
+                audio = as_mono_float(clip.samples())
+            lo = max(start, clip.start_sample)
+            piece = audio[lo - clip.start_sample : min(stop, end) - clip.start_sample]
+            track[lo - start : lo - start + len(piece)] += piece
+            if end > stop:
+                kept[index] = audio
+        self._loaded = kept
+        return track
+
+
+def place_clips(clips: Sequence[Clip], length: int) -> np.ndarray:
     """A mono track of exactly `length` samples with every clip added at its start sample."""
-    track = np.zeros(length, dtype=np.float32)
-    for clip in clips:
-        start = clip.start_sample
-        if start >= length:
-            continue
-        audio = as_mono_float(clip.audio)[: length - start]
-        track[start : start + len(audio)] += audio
-    return track
+    return DubTrack(clips, length).block(0, length)
+
+
+class ScratchTrack:
+    """A float32 track in an unnamed temporary file, sliced like an array (`track[a:b]` reads a copy,
+    `track[a:b] = x` and `track[a:b] *= g` write): a film's mix and dub between the mastering passes.
+
+    The file disappears when closed (or when the process ends); a full disk raises DiskFullError
+    naming `for_path`, the output the track becomes.
+    """
+
+    def __init__(self, shape: tuple[int, ...], folder: Path, *, for_path: Path) -> None:
+        self.shape = shape
+        self.ndim = len(shape)
+        self._for_path = for_path
+        self._frame_bytes = 4 * (shape[1] if self.ndim == 2 else 1)
+        self._file = tempfile.TemporaryFile(dir=folder, prefix=".scratch-")  # noqa: SIM115 (see close)
+        with disk_space_errors(for_path):
+            os.ftruncate(self._file.fileno(), shape[0] * self._frame_bytes)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _span(self, frames: slice) -> tuple[int, int]:
+        start, stop, _step = frames.indices(len(self))
+        return start, max(start, stop)
+
+    def __getitem__(self, frames: slice) -> np.ndarray:
+        start, stop = self._span(frames)
+        block = np.empty((stop - start, *self.shape[1:]), dtype=np.float32)
+        view, offset = memoryview(block).cast("B"), start * self._frame_bytes
+        while len(view):
+            count = os.preadv(self._file.fileno(), [view], offset)
+            view, offset = view[count:], offset + count
+        return block
+
+    def __setitem__(self, frames: slice, value: np.ndarray | float) -> None:
+        start, stop = self._span(frames)
+        block = np.empty((stop - start, *self.shape[1:]), dtype=np.float32)
+        block[...] = value
+        view, offset = memoryview(block).cast("B"), start * self._frame_bytes
+        with disk_space_errors(self._for_path):
+            while len(view):
+                count = os.pwrite(self._file.fileno(), view, offset)
+                view, offset = view[count:], offset + count
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> ScratchTrack:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def duck_gain(
-    clips: Sequence[PlacedClip],
+    clips: Sequence[Clip],
     length: int,
     rate: int,
     duck_db: float,
@@ -119,7 +243,7 @@ def duck_gain(
     ramp_in = np.linspace(0.0, 1.0, attack_n + 1, dtype=np.float32)[1:]
     ramp_out = np.linspace(1.0, 0.0, release_n + 1, dtype=np.float32)[1:]
     for clip in clips:
-        clip_start, clip_end = clip.start_sample, min(length, clip.start_sample + len(clip.audio))
+        clip_start, clip_end = clip.start_sample, min(length, clip.start_sample + clip.frames)
         if clip_start >= length or clip_end <= clip_start:
             continue
         if clip_end + release_n <= start or clip_start - attack_n >= stop:
@@ -142,44 +266,78 @@ def _raise_to(depth: np.ndarray, offset: int, lo: int, hi: int, ramp: np.ndarray
         np.maximum(part, ramp[lo - ramp_origin : hi - ramp_origin], out=part)
 
 
-def integrated_loudness(audio: np.ndarray, rate: int) -> float:
-    """Integrated loudness in LUFS per ITU-R BS.1770-4 (−inf for silence or under one 400 ms block).
+class LoudnessMeter:
+    """Integrated loudness per ITU-R BS.1770-4, fed block by block (blocks of any size, in order).
 
-    pyloudnorm's K-weighting filters and gating constants, with the 400 ms blocks (75 % overlap)
-    summed from 100 ms sub-blocks instead of pyloudnorm's per-block Python loop, so an hour takes
-    seconds, not minutes; the tests check the result equals `pyloudnorm.Meter.integrated_loudness`.
+    pyloudnorm's K-weighting filters and gating constants. The filters keep their state from one
+    block to the next and the 400 ms gating blocks (75 % overlap) are summed from 100 ms sub-blocks
+    (one float each), so a film is measured in constant memory and without pyloudnorm's per-block
+    Python loop; the tests check the result equals `pyloudnorm.Meter.integrated_loudness`.
     """
-    data = np.asarray(audio)
-    data = data[:, None] if data.ndim == 1 else data
-    meter = pyloudnorm.Meter(rate)
-    hop = round(meter.block_size * (1.0 - meter.overlap) * rate)
-    per_block = round(1 / (1.0 - meter.overlap))
-    hops = data.shape[0] // hop
-    if hops < per_block:
-        return float("-inf")
-    sos = np.vstack([np.concatenate([stage.b, stage.a]) for stage in meter._filters.values()])
-    gain = np.prod([stage.passband_gain for stage in meter._filters.values()])
-    energy = np.zeros(hops - per_block + 1)
-    chunk = hop * _HOPS_PER_CHUNK
-    for channel in range(data.shape[1]):
-        sub_blocks = np.empty(hops)
-        state = np.zeros((sos.shape[0], 2))
-        for first in range(0, hops * hop, chunk):  # in chunks: an hour never needs a float64 copy
-            piece = data[first : min(first + chunk, hops * hop), channel]
-            weighted, state = sosfilt(sos, piece, zi=state)
-            sub_blocks[first // hop : first // hop + len(piece) // hop] = (
-                np.square(weighted * gain).reshape(-1, hop).sum(axis=1)
-            )
+
+    def __init__(self, rate: int, channels: int) -> None:
+        meter = pyloudnorm.Meter(rate)
+        self._hop = round(meter.block_size * (1.0 - meter.overlap) * rate)
+        self._per_block = round(1 / (1.0 - meter.overlap))
+        stages = list(meter._filters.values())
+        self._sos = np.vstack([np.concatenate([stage.b, stage.a]) for stage in stages])
+        gain = np.prod([stage.passband_gain for stage in stages])
+        self._weights = np.asarray(_CHANNEL_WEIGHTS[:channels]) * gain**2
+        self._state = np.zeros((self._sos.shape[0], 2, channels))
+        self._pending = (0.0, 0)  # weighted power and count of the samples after the last sub-block
+        self._sub_blocks: list[np.ndarray] = []
+
+    def add(self, block: np.ndarray) -> None:
+        data = block[:, None] if block.ndim == 1 else block
+        # the offset keeps the filters' state out of subnormal numbers in digital silence (a
+        # dub's gaps), which made them ~20x slower; its energy is ~1e-40, far under every gate
+        weighted, self._state = sosfilt(self._sos, data + _SUBNORMAL_GUARD, axis=0, zi=self._state)
+        power = np.square(weighted, out=weighted) @ self._weights
+        pending, count = self._pending
+        if count:
+            head = power[: self._hop - count]
+            pending, count = pending + float(head.sum()), count + len(head)
+            power = power[len(head) :]
+            if count < self._hop:
+                self._pending = (pending, count)
+                return
+            self._sub_blocks.append(np.array([pending]))
+        whole = len(power) - len(power) % self._hop
+        self._sub_blocks.append(power[:whole].reshape(-1, self._hop).sum(axis=1))
+        self._pending = (float(power[whole:].sum()), len(power) - whole)
+
+    def integrated(self) -> float:
+        """LUFS so far (−inf for silence or under one 400 ms block)."""
+        sub_blocks = np.concatenate([np.zeros(0), *self._sub_blocks])
+        per_block = self._per_block
+        if len(sub_blocks) < per_block:
+            return float("-inf")
         running = np.concatenate([[0.0], np.cumsum(sub_blocks)])
-        energy += _CHANNEL_WEIGHTS[channel] * (running[per_block:] - running[:-per_block]) / (hop * per_block)
-    with np.errstate(divide="ignore"):
-        block_loudness = -0.691 + 10 * np.log10(energy)
-    gated = energy[block_loudness >= _ABSOLUTE_GATE_LUFS]
-    if gated.size == 0:
-        return float("-inf")
-    relative_gate = -0.691 + 10 * np.log10(gated.mean()) - 10.0
-    kept = energy[(block_loudness > relative_gate) & (block_loudness > _ABSOLUTE_GATE_LUFS)]
-    return float(-0.691 + 10 * np.log10(kept.mean())) if kept.size else float("-inf")
+        energy = (running[per_block:] - running[:-per_block]) / (self._hop * per_block)
+        with np.errstate(divide="ignore"):
+            block_loudness = -0.691 + 10 * np.log10(energy)
+        gated = energy[block_loudness >= _ABSOLUTE_GATE_LUFS]
+        if gated.size == 0:
+            return float("-inf")
+        relative_gate = -0.691 + 10 * np.log10(gated.mean()) - 10.0
+        kept = energy[(block_loudness > relative_gate) & (block_loudness > _ABSOLUTE_GATE_LUFS)]
+        return float(-0.691 + 10 * np.log10(kept.mean())) if kept.size else float("-inf")
+
+
+def _channels(audio: np.ndarray | ScratchTrack) -> int:
+    return 1 if audio.ndim == 1 else audio.shape[1]
+
+
+def integrated_loudness(
+    audio: np.ndarray | ScratchTrack, rate: int, *, block_frames: int = BLOCK_FRAMES
+) -> float:
+    """Integrated loudness in LUFS per ITU-R BS.1770-4 (−inf for silence or under one 400 ms block),
+    read block by block (see `LoudnessMeter`)."""
+    audio = audio if hasattr(audio, "ndim") else np.asarray(audio)
+    meter = LoudnessMeter(rate, _channels(audio))
+    for start, stop in _block_spans(audio.shape[0], block_frames):
+        meter.add(audio[start:stop])
+    return meter.integrated()
 
 
 @cache
@@ -189,19 +347,28 @@ def _interpolation_phases() -> np.ndarray:
     return taps.reshape(-1, OVERSAMPLING).T.astype(np.float32)
 
 
+@cache
+def _interpolation_gain() -> float:
+    """How far the interpolated signal can exceed its sample peak at most: no phase's output is
+    larger than the sum of its taps' magnitudes times the largest input sample (about 4 dB)."""
+    return float(np.abs(_interpolation_phases()).sum(axis=1).max())
+
+
 def oversampled_peaks(audio: np.ndarray, refine_above: float = 0.0) -> np.ndarray:
     """Per input sample, the largest magnitude of the 4× oversampled signal near it (all channels).
 
-    Interpolation only runs on blocks whose sample peak reaches `refine_above`: between samples a
-    band-limited signal overshoots its sample peak by far less than `INTER_SAMPLE_HEADROOM_DB`, so
-    quieter blocks can never reach a ceiling that far above them (this makes an hour take seconds).
+    Interpolation only runs on blocks whose sample peak times `_interpolation_gain()` reaches
+    `refine_above`: quieter blocks cannot reach it between their samples either (this makes an hour
+    take seconds).
     """
     data = np.asarray(audio, dtype=np.float32)
     data = data[:, None] if data.ndim == 1 else data
     phases = _interpolation_phases()
     taps = phases.shape[1]
-    peaks = np.abs(data).max(axis=1)
-    threshold = refine_above * 10 ** (-INTER_SAMPLE_HEADROOM_DB / 20)
+    peaks = np.abs(data[:, 0])
+    for channel in range(1, data.shape[1]):  # faster than a max over the short axis
+        np.maximum(peaks, np.abs(data[:, channel]), out=peaks)
+    threshold = refine_above / _interpolation_gain()
     for start in range(0, len(peaks), _PEAK_BLOCK):
         end = min(len(peaks), start + _PEAK_BLOCK)
         if peaks[start:end].max() < threshold:
@@ -325,8 +492,10 @@ def limit_true_peak(
     return out
 
 
-def _master_in_place(audio: np.ndarray, rate: int, target_lufs: float, block_frames: int) -> None:
-    current = integrated_loudness(audio, rate)
+def _master_in_place(
+    audio: np.ndarray | ScratchTrack, rate: int, target_lufs: float, block_frames: int, current: float
+) -> None:
+    """Gain from the `current` loudness to `target_lufs`, then the true-peak limiter."""
     if np.isfinite(current):
         gain = np.float32(10 ** ((target_lufs - current) / 20))
         for start, stop in _block_spans(audio.shape[0], block_frames):
@@ -339,69 +508,177 @@ def master(
 ) -> np.ndarray:
     """Gain to `target_lufs`, then the true-peak limiter, on a float32 copy. Silence stays silence."""
     out = np.array(audio, dtype=np.float32)
-    _master_in_place(out, rate, target_lufs, block_frames)
+    _master_in_place(out, rate, target_lufs, block_frames, integrated_loudness(out, rate))
     return out
 
 
-def _combine(
-    source: np.ndarray,
+Progress = Callable[[float, str], None]
+
+
+def _no_progress(_fraction: float, _message: str) -> None:
+    pass
+
+
+@dataclass
+class _Levels:
+    """Loudness of the source, the unmastered mix and the unmastered dub."""
+
+    source: float
+    mix: float
+    dub: float
+
+
+def _background(
+    source: np.ndarray | SourceAudio,
+    original: np.ndarray,
     rate: int,
-    clips: Sequence[PlacedClip],
-    dub: np.ndarray,
+    start: int,
+    stop: int,
+    clips: Sequence[Clip],
+    duck_db: float,
+    separator: Separator | None,
+) -> np.ndarray:
+    """The original under the dub for frames start..stop: ducked, or with its voices separated out
+    (the separator sees `SEPARATION_CONTEXT_SECONDS` more on each side, so blocks join seamlessly)."""
+    length = source.shape[0]
+    if separator is None:
+        gain = duck_gain(clips, length, rate, duck_db, start=start, stop=stop)
+        return original * (gain if original.ndim == 1 else gain[:, None])
+    context = round(SEPARATION_CONTEXT_SECONDS * rate)
+    lo, hi = max(0, start - context), min(length, stop + context)
+    separated = separator.separate_background(source[lo:hi], rate)
+    return np.asarray(separated, dtype=np.float32)[start - lo : stop - lo]
+
+
+@dataclass
+class MixBlock:
+    """Frames `start`..`stop` of the unmastered mix: the source there, the dub, their mix."""
+
+    start: int
+    stop: int
+    original: np.ndarray
+    dub: np.ndarray
+    mix: np.ndarray
+
+
+def mix_blocks(
+    source: np.ndarray | SourceAudio,
+    rate: int,
+    clips: Sequence[Clip],
+    *,
+    keep_background: bool = True,
+    duck_db: float = -14.0,
+    separator: Separator | None = None,
+    block_frames: int = BLOCK_FRAMES,
+    cancel: CancelToken | None = None,
+) -> Iterator[MixBlock]:
+    """The unmastered mix in order, block by block: the source is read once, each take while a
+    block overlaps it (the export masters it, the editor's preview plays it as it is)."""
+    length = source.shape[0]
+    track = DubTrack(clips, length)
+    for start, stop in _block_spans(length, block_frames):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        original = source[start:stop]
+        dub = track.block(start, stop)
+        on_channels = dub if original.ndim == 1 else dub[:, None]
+        if keep_background:
+            mixed = _background(source, original, rate, start, stop, clips, duck_db, separator) + on_channels
+        else:
+            mixed = np.broadcast_to(on_channels, original.shape).astype(np.float32)
+        yield MixBlock(start, stop, original, dub, mixed)
+
+
+def _combine(
+    source: np.ndarray | SourceAudio,
+    rate: int,
+    clips: Sequence[Clip],
+    dub: np.ndarray | ScratchTrack,
+    mix: np.ndarray | ScratchTrack,
     keep_background: bool,
     duck_db: float,
     separator: Separator | None,
     block_frames: int,
-) -> np.ndarray:
-    """The unmastered mix, built block by block into one float32 array."""
-    if keep_background and separator is not None:
-        mix = np.array(separator.separate_background(source, rate), dtype=np.float32)
-    else:
-        mix = np.empty(source.shape, dtype=np.float32)
+    cancel: CancelToken | None,
+    progress: Progress,
+) -> _Levels:
+    """Fill `dub` and the unmastered `mix`, measuring all three loudnesses on the way."""
     length = source.shape[0]
-    for start, stop in _block_spans(length, block_frames):
-        dub_part = dub[start:stop] if mix.ndim == 1 else dub[start:stop, None]
-        if not keep_background:
-            mix[start:stop] = dub_part
-            continue
-        if separator is None:
-            gain = duck_gain(clips, length, rate, duck_db, start=start, stop=stop)
-            np.multiply(source[start:stop], gain if source.ndim == 1 else gain[:, None], out=mix[start:stop])
-        mix[start:stop] += dub_part
-    return mix
+    source_meter, mix_meter = LoudnessMeter(rate, _channels(source)), LoudnessMeter(rate, _channels(source))
+    dub_meter = LoudnessMeter(rate, 1)
+    blocks = mix_blocks(
+        source, rate, clips, keep_background=keep_background, duck_db=duck_db, separator=separator,
+        block_frames=block_frames, cancel=cancel,
+    )  # fmt: skip
+    for block in blocks:
+        progress(block.start / max(1, length), "placing the takes over the original")
+        source_meter.add(block.original)
+        dub[block.start : block.stop] = block.dub
+        mix[block.start : block.stop] = block.mix
+        mix_meter.add(block.mix)
+        dub_meter.add(block.dub)
+    return _Levels(source_meter.integrated(), mix_meter.integrated(), dub_meter.integrated())
+
+
+class SourceAudio(Protocol):
+    """The source read in slices: an array, or a `WavReader` over a film's source WAV."""
+
+    shape: tuple[int, ...]
+    ndim: int
+
+    def __getitem__(self, frames: slice) -> np.ndarray: ...
 
 
 def render_mix(
-    source: np.ndarray,
+    source: np.ndarray | SourceAudio,
     rate: int,
-    clips: Sequence[PlacedClip],
+    clips: Sequence[Clip],
     *,
     keep_background: bool = True,
     duck_db: float = -14.0,
     separator: Separator | None = None,
     cancel: CancelToken | None = None,
     block_frames: int = BLOCK_FRAMES,
+    outputs: tuple[ScratchTrack, ScratchTrack] | None = None,
+    progress: Progress = _no_progress,
 ) -> MixResult:
     """The dub track and the final mix, both exactly as long as `source` and mastered to its loudness.
 
     The mix keeps the source's channel layout; the mono dub is added equally to every channel.
-    Memory: the two outputs plus a few blocks of `block_frames` (the result does not depend on it).
+    The tracks go into `outputs` (dub, mix) when given, else into new arrays. Memory beyond them:
+    a few blocks of `block_frames` (the result does not depend on it). `progress` gets the fraction
+    done (0..1) and what is being done.
     """
-    source_lufs = integrated_loudness(source, rate)
-    target = source_lufs if np.isfinite(source_lufs) else FALLBACK_LUFS
-    dub = place_clips(clips, source.shape[0])
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    mix = _combine(source, rate, clips, dub, keep_background, duck_db, separator, block_frames)
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    _master_in_place(mix, rate, target, block_frames)
-    _master_in_place(dub, rate, target, block_frames)
+    length = source.shape[0]
+    dub, mix = outputs or (np.zeros(length, np.float32), np.empty(source.shape, np.float32))
+    levels = _combine(
+        source, rate, clips, dub, mix, keep_background, duck_db, separator, block_frames, cancel,
+        lambda fraction, message: progress(0.5 * fraction, message),
+    )  # fmt: skip
+    target = levels.source if np.isfinite(levels.source) else FALLBACK_LUFS
+    for fraction, message, track, current in (
+        (0.5, "matching the loudness of the mix", mix, levels.mix),
+        (0.7, "matching the loudness of the dub", dub, levels.dub),
+    ):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        progress(fraction, message)
+        _master_in_place(track, rate, target, block_frames, current)
+    progress(0.8, "measuring the mix")
     return MixResult(
         dub=dub,
         mix=mix,
         sample_rate=rate,
-        source_lufs=source_lufs,
-        mix_lufs=integrated_loudness(mix, rate),
+        source_lufs=levels.source,
+        mix_lufs=integrated_loudness(mix, rate, block_frames=block_frames),
         mix_true_peak_db=true_peak_db(mix, block_frames=block_frames),
     )
+
+
+def write_track(
+    path: Path, track: np.ndarray | ScratchTrack, rate: int, *, block_frames: int = BLOCK_FRAMES
+) -> None:
+    """A track as a 16-bit WAV, written atomically block by block."""
+    with wav_writer(path, rate, _channels(track), track.shape[0]) as write:
+        for start, stop in _block_spans(track.shape[0], block_frames):
+            write(track[start:stop])

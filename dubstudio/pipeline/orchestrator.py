@@ -562,7 +562,7 @@ class Pipeline:
             copy.deepcopy(project.segments),
             project,
             self.engines.synthesizers(),
-            self.engines.catalog(project.target_language, project.speakers),
+            self.engines.catalog(project.target_language, project.speakers, progress=progress, cancel=cancel),
             self.project_dir,
             only_ids=work.only_ids,
             progress=progress,
@@ -574,7 +574,11 @@ class Pipeline:
 
     def _validate(self, work: _Work, progress: ProgressCallback, cancel: CancelToken | None) -> None:
         project = self.project
-        catalog = self.engines.catalog(project.target_language, project.speakers) if project.segments else []
+        catalog = (
+            self.engines.catalog(project.target_language, project.speakers, progress=progress, cancel=cancel)
+            if project.segments
+            else []
+        )
         self.report = validate(project, catalog, current_activity(self.project_dir, project))
 
     # -----------------------------------------------------------------------------------------

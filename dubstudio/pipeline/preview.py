@@ -1,6 +1,7 @@
 """Preview audio for the editor's player: the current takes on the timeline (dub) and over the
 ducked original (mix). Unlike the export it skips loudness mastering, so it is quick to redo after
-edits. The mix is the export's (`pipeline.mix`): the same placement and ducking."""
+edits. The mix is the export's (`pipeline.mix.mix_blocks`): the same placement and ducking, read and
+written block by block, so a film's preview needs no more memory than a short one's."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dubstudio.core.media import load_wav, source_wav_path, write_wav
+from dubstudio.core.media import WavReader, source_wav_path, wav_writer
 from dubstudio.core.progress import CancelToken, ProgressCallback, stage_reporter
 from dubstudio.core.project import Project
-from dubstudio.pipeline.mix import duck_gain, load_clips, place_clips
+from dubstudio.pipeline.mix import BLOCK_FRAMES, load_clips, mix_blocks
 
 #: where the preview tracks go, inside the project folder
 PREVIEW_DIR = "cache/preview"
@@ -35,30 +36,30 @@ def render_preview(
     *,
     progress: ProgressCallback,
     cancel: CancelToken | None,
+    block_frames: int = BLOCK_FRAMES,
 ) -> tuple[Path, Path]:
-    """Write `dub.wav` and `mix.wav` into the project's `PREVIEW_DIR`; returns their paths."""
+    """Write `dub.wav` and `mix.wav` into the project's `PREVIEW_DIR`, `block_frames` at a time (the
+    result does not depend on it); returns their paths."""
     report = stage_reporter(progress, "preview")
     report(0.0, "loading audio")
-    source, rate = load_wav(source_wav_path(project_dir))
-    clips = load_clips(project, project_dir, rate)
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    report(0.4, "placing takes")
-    dub = place_clips(clips, source.shape[0])
-    gain = duck_gain(clips, source.shape[0], rate, project.settings.duck_db)
-    background = (
-        source * (gain if source.ndim == 1 else gain[:, None])
-        if project.settings.keep_background
-        else 0 * source
-    )
-    mix = np.clip(background + (dub if source.ndim == 1 else dub[:, None]), -1.0, 1.0)
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    report(0.7, "writing")
     out_dir = project_dir / PREVIEW_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     dub_path, mix_path = out_dir / "dub.wav", out_dir / "mix.wav"
-    write_wav(dub_path, np.clip(dub, -1.0, 1.0), rate)
-    write_wav(mix_path, mix, rate)
+    with WavReader(source_wav_path(project_dir)) as source:
+        rate, frames = source.rate, len(source)
+        clips = load_clips(project, project_dir, rate)
+        blocks = mix_blocks(
+            source, rate, clips, keep_background=project.settings.keep_background,
+            duck_db=project.settings.duck_db, block_frames=block_frames, cancel=cancel,
+        )  # fmt: skip
+        channels = 1 if source.ndim == 1 else source.shape[1]
+        with (
+            wav_writer(dub_path, rate, 1, frames) as write_dub,
+            wav_writer(mix_path, rate, channels, frames) as write_mix,
+        ):
+            for block in blocks:
+                report(0.05 + 0.95 * block.start / max(1, frames), "placing takes")
+                write_dub(np.clip(block.dub, -1.0, 1.0))
+                write_mix(np.clip(block.mix, -1.0, 1.0))
     report(1.0, "preview ready")
     return dub_path, mix_path

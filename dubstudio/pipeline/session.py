@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dubstudio.core.errors import Cancelled, UserError
-from dubstudio.core.progress import CancelToken
+from dubstudio.core.progress import CancelToken, ProgressCallback
 from dubstudio.core.project import Project, Settings
 from dubstudio.engines.factory import Engines, check_engine_names, engine_key
 from dubstudio.pipeline.isolation import ChildProcess
@@ -108,9 +108,12 @@ class EngineSession:
         )
 
     # ---- loading ahead -------------------------------------------------------------------------
-    def warm(self, project: Project, cancel: CancelToken | None = None) -> None:
+    def warm(
+        self, project: Project, cancel: CancelToken | None = None, progress: ProgressCallback | None = None
+    ) -> None:
         """Load what a redo of this project needs: its translator, its voices' synthesizers (one
-        short synthesis each, so sessions and thread pools exist) and the measured voice catalog."""
+        short synthesis each, so sessions and thread pools exist) and the measured voice catalog
+        (`progress` hears its measurement, which only a first run does)."""
         from dubstudio.engines.base import SynthesisRequest
 
         engines = self.engines(project.settings)
@@ -119,7 +122,8 @@ class EngineSession:
             engines.translator(source, [project.display_subtitle_language, target])
         if cancel is not None:
             cancel.raise_if_cancelled()
-        catalog = {voice.id: voice for voice in engines.catalog(target, project.speakers)} if target else {}
+        voices = engines.catalog(target, project.speakers, progress=progress, cancel=cancel) if target else []
+        catalog = {voice.id: voice for voice in voices}
         synthesizers = engines.synthesizers()
         used = {project.voice_for(segment) for segment in project.segments}
         warmed: set[str] = set()

@@ -20,7 +20,9 @@ Lanes. The *main* lane runs the user's jobs (pipeline, re-translate, re-synthesi
 export) one at a time, with the status-bar progress and Cancel; `start` refuses a second one (and
 says so). A job with `owns_project=True` disables editing while it runs. *Background* lanes, by
 name ("peaks", "voices", "engines"), run quiet jobs; a job started while its lane is busy waits
-for it (only the newest waiting job per lane is kept).
+for it (only the newest waiting job per lane is kept). A background job that reports progress
+(the engine warm-up while a first run measures the voices) shows it in the status bar while no
+main job runs.
 
 Stopping a lane cancels its job and, when it is inside an engine call that cannot be interrupted,
 detaches it (`worker.JobRunner.detach`): none of its callbacks or posts ever run.
@@ -56,6 +58,7 @@ STAGE_LABELS = {
     "mix": "Mixing",
     "media": "Reading media",
     "preview": "Rendering preview",
+    "waveform": "Reading the waveform",
     "project": "Creating the project",
 }
 
@@ -103,6 +106,10 @@ class JobController(QObject):
     cancelling = Signal()
     #: a main-lane job ended, however it ended (its name)
     finished = Signal(str)
+    #: progress of a background job, when it reports any (a first run's voice measurement)
+    background_progress = Signal(str, float, str)
+    #: a background lane's job ended (the lane's name)
+    background_finished = Signal(str)
 
     def __init__(self, window: QMainWindow, doc: ProjectDocument) -> None:
         super().__init__(window)
@@ -222,8 +229,7 @@ class JobController(QObject):
             runner.failed.connect(lambda _name, failure, lane=lane: self._failed(lane, failure))
             runner.cancelled.connect(lambda _name, lane=lane: self._cancelled(lane))
             runner.finished.connect(lambda _name, lane=lane: self._finished(lane))
-            if name == MAIN_LANE:
-                runner.progress.connect(self.progress)
+            runner.progress.connect(self.progress if name == MAIN_LANE else self.background_progress)
             self._lanes[name] = lane
         return self._lanes[name]
 
@@ -272,6 +278,8 @@ class JobController(QObject):
             self._release(job)
         if lane is self._lanes[MAIN_LANE]:
             self.finished.emit(job.name if job else "")
+        else:
+            self.background_finished.emit(job.name if job else "")
         if lane.waiting is not None and not self.closed:
             waiting, lane.waiting = lane.waiting, None
             self._run(lane, waiting)

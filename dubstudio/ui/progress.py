@@ -83,7 +83,10 @@ class JobProgressBar(QWidget):
 
 
 class JobStatus(QObject):
-    """The main job's stage, progress and Cancel button in a status bar (hidden between jobs)."""
+    """The main job's stage, progress and Cancel button in a status bar (hidden between jobs).
+
+    Between main jobs, a background job's progress shows there too, without Cancel: a first run's
+    voice measurement during the editor's engine warm-up takes a minute, and a wait must show."""
 
     def __init__(self, jobs: JobController, status_bar: QStatusBar) -> None:
         super().__init__(status_bar)
@@ -102,8 +105,13 @@ class JobStatus(QObject):
         jobs.progress.connect(self._progress)
         jobs.cancelling.connect(lambda: self.label.setText("Cancelling…"))
         jobs.finished.connect(self._finished)
+        jobs.background_progress.connect(self._background_progress)
+        jobs.background_finished.connect(self._background_finished)
+        self._jobs = jobs
+        self._background_shown = False
 
     def _started(self, name: str) -> None:
+        self._background_shown = False
         self.label.setText(name + "…")
         self.bar.setValue(0)
         self.bar.setFormat("%p%")
@@ -118,3 +126,16 @@ class JobStatus(QObject):
     def _finished(self, _name: str) -> None:
         for widget in self._widgets:
             widget.hide()
+
+    def _background_progress(self, stage: str, fraction: float, message: str) -> None:
+        if self._jobs.is_running:
+            return
+        self._background_shown = True
+        self.label.show()
+        self.bar.show()
+        self._progress(stage, fraction, message)
+
+    def _background_finished(self, _lane: str) -> None:
+        if self._background_shown and not self._jobs.is_running:
+            self._background_shown = False
+            self._finished("")

@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from dubstudio.core import store
 from dubstudio.core.errors import UserError
 from dubstudio.core.media import source_wav_path
+from dubstudio.core.progress import stage_reporter
 from dubstudio.core.project import Project
 from dubstudio.ui import commands
 from dubstudio.ui.jobs import stage_label
@@ -314,7 +315,9 @@ class ProjectJobs(QObject):
 
         self.jobs.start_background(
             "peaks",
-            lambda job: ensure_peaks(wav, cancel=job.cancel),
+            lambda job: ensure_peaks(
+                wav, progress=stage_reporter(job.progress, "waveform"), cancel=job.cancel
+            ),  # a first open of a long film takes a while: the status bar shows it
             on_done=self._on(folder, canvas.set_peaks),
             on_failed=lambda failure: self._status(f"Waveform unavailable: {failure.error}"),
         )
@@ -339,4 +342,4 @@ class ProjectJobs(QObject):
         light = copy.copy(project)
         light.settings, light.speakers = copy.deepcopy(project.settings), copy.deepcopy(project.speakers)
         light.segments = [copy.copy(segment) for segment in project.segments]
-        self.jobs.start_background("engines", lambda job: session.warm(light, job.cancel))
+        self.jobs.start_background("engines", lambda job: session.warm(light, job.cancel, job.progress))

