@@ -71,7 +71,9 @@ DATA = TESTS / "data"
 if "dubstudio_test_guard" in sys.modules:
     guard = sys.modules["dubstudio_test_guard"]
 else:
-    _spec = importlib.util.spec_from_file_location("dubstudio_test_guard", GUARD_DIR / "dubstudio_test_guard.py")
+    _spec = importlib.util.spec_from_file_location(
+        "dubstudio_test_guard", GUARD_DIR / "dubstudio_test_guard.py"
+    )
     guard = importlib.util.module_from_spec(_spec)
     sys.modules["dubstudio_test_guard"] = guard
     _spec.loader.exec_module(guard)

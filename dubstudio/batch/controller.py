@@ -28,14 +28,12 @@ from dubstudio.batch.pools import PoolEvent, WorkerPool
 from dubstudio.batch.report import write_reports
 from dubstudio.batch.state import BatchState, JobRecord
 from dubstudio.batch.worker import JobResult
-from dubstudio.core.project import STAGES, now_iso
-from dubstudio.pipeline.dub_job import EXPORT_STAGE
+from dubstudio.core.project import now_iso
+from dubstudio.pipeline.dub_job import JOB_STAGES
 
 DEFAULT_MAX_ATTEMPTS = 3
 POLL_S = 0.2
 CANCEL_WAIT_S = 10.0
-#: the stages of a job in order, for its overall fraction (transcription … validation, then export)
-JOB_STAGES = (*STAGES, EXPORT_STAGE)
 
 PoolFactory = Callable[[], WorkerPool]
 

@@ -17,20 +17,14 @@ from typing import Any
 from dubstudio.batch.state import BatchState, JobRecord
 from dubstudio.core.project import now_iso
 from dubstudio.core.store import atomic_write_bytes
+from dubstudio.pipeline.dub_job import JOB_STAGES
+from dubstudio.pipeline.stage_spec import NOUNS
 
 REPORT_JSON = "report.json"
 REPORT_CSV = "report.csv"
 REPORT_HTML = "report.html"
 #: stage columns of the report, in pipeline order
-STAGE_COLUMNS = (
-    ("transcription", "transcription"),
-    ("segmentation", "segmentation"),
-    ("translation", "translation"),
-    ("voiceMatching", "voice matching"),
-    ("synthesis", "synthesis"),
-    ("validation", "validation"),
-    ("export", "mix and export"),
-)
+STAGE_COLUMNS = tuple((stage, NOUNS[stage]) for stage in JOB_STAGES)
 STATUS_COLOURS = {
     "done": "#2e7d32", "failed": "#c62828", "running": "#1565c0", "pending": "#757575",
     "cancelled": "#ef6c00",

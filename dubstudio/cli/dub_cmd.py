@@ -30,17 +30,9 @@ from dubstudio.pipeline.dub_job import (
     open_pipeline,
     parse_voice_overrides,
 )
+from dubstudio.pipeline.stage_spec import CLI_LABELS
 
 EXIT_VALIDATION_FAILED = 1
-STAGE_LABELS = {
-    "transcription": "1 Transcription",
-    "segmentation": "2 Segmentation",
-    "translation": "3 Translation",
-    "voiceMatching": "4 Voice matching",
-    "synthesis": "  Synthesis",
-    "validation": "5 Validation",
-    "export": "  Mix and export",
-}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -120,7 +112,7 @@ class _StageBars:
 
     def __call__(self, event: ProgressEvent) -> None:
         if event.stage not in self.tasks:
-            label = STAGE_LABELS.get(event.stage, event.stage)
+            label = CLI_LABELS.get(event.stage, event.stage)
             self.tasks[event.stage] = self.progress.add_task(label, total=1.0, status="")
         self.progress.update(self.tasks[event.stage], completed=event.fraction, status=event.message[:50])
 

@@ -3,7 +3,7 @@
 The field names follow the 4+1 pipeline contracts (TranscriptSegment → SegmentedSubtitle →
 TranslatedSubtitle → VoiceMatchedSubtitle, ValidationIssue). All times are seconds on the
 **original media timeline**; sample positions are derived from them when audio is cut or placed,
-never stored. Each stage owns some fields of `Segment` (see `STAGE_FIELDS`); later stages read them
+never stored. Each stage owns some fields of `Segment` (`core.stages`); later stages read them
 and never write them.
 """
 
@@ -15,39 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from dubstudio.core.stages import STAGES, STALE_FROM
+
 Severity = Literal["warning", "error"]
 Gender = Literal["male", "female", "unknown"]
 IssueStatus = Literal["open", "resolved", "ignored"]
 Register = Literal["", "formal", "informal"]
 #: a speaker's link to a person of the voice library: proposed by matching, confirmed or rejected
 LibraryStatus = Literal["", "proposed", "confirmed", "rejected"]
-
-#: Stage names, in pipeline order. "synthesis" is the TTS + slot fitting step after voice matching.
-STAGES = ("transcription", "segmentation", "translation", "voiceMatching", "synthesis", "validation")
-
-#: Which Segment fields each stage owns (writes). A later stage that changes one of these is a bug.
-STAGE_FIELDS: dict[str, tuple[str, ...]] = {
-    "transcription": ("start", "end", "speaker_id", "original_text", "words", "confidence"),
-    "segmentation": ("start", "end", "speaker_id", "original_text", "words", "confidence"),
-    "translation": ("translated_text", "tts_text", "tts_language", "translation_origin"),
-    "voiceMatching": ("voice_id",),
-    "synthesis": ("clip", "clip_history"),
-    "validation": ("issues",),
-}
-
-
-#: Which stage an edit of a Segment field invalidates: that stage and every later one must re-run
-#: for the segment (`Project.mark_edited`). Fields not listed (clip, issues, review flags) carry no
-#: staleness.
-STALE_FROM: dict[str, str] = {
-    "original_text": "translation",
-    "translated_text": "synthesis",
-    "tts_text": "synthesis",
-    "speaker_id": "voiceMatching",
-    "voice_override": "synthesis",
-    "start": "synthesis",
-    "end": "synthesis",
-}
 
 
 def now_iso() -> str:

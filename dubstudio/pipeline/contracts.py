@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from dubstudio.core.errors import UserError
-from dubstudio.core.project import STAGE_FIELDS, STAGES, Project
+from dubstudio.core.project import Project
 from dubstudio.core.schema import to_dict
+from dubstudio.core.stages import STAGE_BY_NAME, STAGE_FIELDS, STAGES
 
 #: cue ends may pass the probed media duration by this much (container rounding)
 DURATION_SLACK = 0.5
@@ -29,7 +30,8 @@ def stage_facts(project: Project, stage: str) -> dict[str, Any]:
     earlier = [f for s in STAGES[:index] for f in STAGE_FIELDS[s] if f not in own and f != "issues"]
     fields = list(dict.fromkeys(earlier))
     facts: dict[str, Any] = {}
-    if index >= STAGES.index("translation"):
+    definition = STAGE_BY_NAME[stage]
+    if not definition.rebuilds_segments:
         facts["segments"] = {
             s.id: {
                 **{name: to_dict(getattr(s, name)) for name in fields},
@@ -38,7 +40,7 @@ def stage_facts(project: Project, stage: str) -> dict[str, Any]:
             for s in project.segments
         }
         facts["order"] = [s.id for s in project.segments]
-    if index >= STAGES.index("segmentation"):
+    if not definition.recognises:
         facts["sourceLanguage"] = project.source_language
         facts["speakers"] = [
             [s.id, s.gender, s.median_f0, s.embedding, to_dict(s.reference_clips)] for s in project.speakers

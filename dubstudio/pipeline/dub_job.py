@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from dubstudio.core.errors import UserError
 from dubstudio.core.progress import CancelToken, ProgressCallback, ignore_progress
-from dubstudio.core.project import Project, Settings
+from dubstudio.core.project import STAGES, Project, Settings
 from dubstudio.core.store import PROJECT_FILE, load_project
 
 if TYPE_CHECKING:  # the pipeline imports the DSP stack: seconds, which `--help` must not wait for
@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # the pipeline imports the DSP stack: seconds, which `--help`
 
 #: the name the export step reports its progress under (pipeline.export.STAGE)
 EXPORT_STAGE = "export"
+#: the stages of a job in order: the pipeline's, then export
+JOB_STAGES = (*STAGES, EXPORT_STAGE)
 EngineProvider = Callable[[Settings], "Engines"]
 
 

@@ -39,28 +39,14 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from dubstudio.core.crash_log import error_summary, write_crash_report
 from dubstudio.core.errors import UserError
+from dubstudio.pipeline.stage_spec import GUI_LABELS
 from dubstudio.ui.dialogs.error import show_error
 from dubstudio.ui.document import ProjectDocument
 from dubstudio.ui.worker import JobContext, JobFailure, JobFunction, JobRunner
 
-__all__ = ["STAGE_LABELS", "Job", "JobContext", "JobController", "stage_label"]
+__all__ = ["Job", "JobContext", "JobController", "stage_label"]
 
 MAIN_LANE = "main"
-#: how progress events' stage names read in the status bar
-STAGE_LABELS = {
-    "transcription": "Transcribing",
-    "segmentation": "Cutting subtitles",
-    "translation": "Translating",
-    "voiceMatching": "Matching voices",
-    "synthesis": "Synthesizing speech",
-    "validation": "Validating",
-    "export": "Exporting",
-    "mix": "Mixing",
-    "media": "Reading media",
-    "preview": "Rendering preview",
-    "waveform": "Reading the waveform",
-    "project": "Creating the project",
-}
 
 
 def describe(failure: JobFailure) -> str:
@@ -73,7 +59,7 @@ def describe(failure: JobFailure) -> str:
 
 
 def stage_label(stage: str) -> str:
-    return STAGE_LABELS.get(stage, stage[:1].upper() + stage[1:])
+    return GUI_LABELS.get(stage, stage[:1].upper() + stage[1:])
 
 
 @dataclass

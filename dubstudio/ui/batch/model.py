@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from dubstudio.batch.controller import BatchController, LiveProgress
 from dubstudio.batch.state import JobRecord
+from dubstudio.pipeline.stage_spec import NOUNS
 
 COLUMNS = ("Job", "Language", "Status", "Progress", "Tries", "Seconds", "Warnings", "Details")
 PROGRESS_COLUMN = COLUMNS.index("Progress")
@@ -23,11 +24,8 @@ STATUS_COLOURS = {
     "done": "#66bb6a", "failed": "#ef5350", "running": "#42a5f5", "pending": "#9e9e9e",
     "cancelled": "#ffa726",
 }  # fmt: skip
-STAGE_NAMES = {
-    "transcription": "transcription", "segmentation": "segmentation", "translation": "translation",
-    "voiceMatching": "voice matching", "synthesis": "synthesis", "validation": "validation",
-    "export": "mix and export",
-}  # fmt: skip
+#: how a job's stage reads in the table
+STAGE_NAMES = NOUNS
 #: the role the progress delegate reads: the job's progress 0–1, or None (no bar)
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1
 
