@@ -715,7 +715,8 @@ class FitReport:
     takes: int
     fitted: int  # inside slot + borrowed time, at ≤ max speed, nothing cut
     borrowed: int  # takes that use free time after their slot
-    overlapping: int  # takes running into the next cue (never, by construction)
+    overlapping: int  # takes running into the next cue or the next take (never, by construction)
+    leading: int = 0  # takes that start in the free time before their cue
 
     @property
     def fitted_share(self) -> float:
@@ -726,9 +727,21 @@ def fit_report(segments: Sequence[Segment], max_speed: float) -> FitReport:
     ordered = sorted(segments, key=lambda s: (s.start, s.end))
     clips = [s.clip for s in ordered if s.clip is not None]
     fitted = sum(1 for c in clips if c.overflow <= 0.005 and c.speed <= max_speed + 0.01)
-    overlapping = sum(
-        1
+    into_cue = {
+        current.id
         for current, following in itertools.pairwise(ordered)
         if current.clip is not None and current.clip.end > following.start + 0.005
+    }
+    taken = [s for s in ordered if s.clip is not None]
+    into_take = {
+        current.id
+        for current, following in itertools.pairwise(taken)
+        if current.clip.end > following.clip.start + 0.005
+    }
+    return FitReport(
+        len(clips),
+        fitted,
+        sum(1 for c in clips if c.borrowed > 0.005),
+        len(into_cue | into_take),
+        sum(1 for c in clips if c.lead > 0.005),
     )
-    return FitReport(len(clips), fitted, sum(1 for c in clips if c.borrowed > 0.005), overlapping)
