@@ -319,6 +319,8 @@ def synthesize_segments(
         report(count / max(1, len(ordered)), f"cue {count + 1} of {len(ordered)}")
         _measure(job)
         if run and _separated(run[-1], job, segments, only_ids):
+            # its speech never gets there, and neither does its padding, so the next may lead
+            run[-1].latest = min(run[-1].latest, job.span.earliest - GUARD_SECONDS)
             render(run)
             run = []
         run.append(job)
