@@ -305,26 +305,33 @@ def synthesize_segments(
             jobs.append(job)
         else:
             done[segment.id] = job
+    ordered = _ordered(jobs, segments, only_ids)
+    steps = max(1, 2 * len(ordered))  # each take is measured, then rendered
     run: list[_Job] = []
+    rendered = 0
 
-    def render(run: list[_Job]) -> None:
+    def render(run: list[_Job], measured: int) -> None:
+        nonlocal rendered
         plans = plan_takes([job.span for job in run], project.settings.max_speed)
         for job, plan in zip(run, plans, strict=True):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            report((measured + rendered) / steps, f"cue {rendered + 1} of {len(ordered)}")
             done[job.segment.id] = _take(job, plan, project.settings.max_speed, force)
+            rendered += 1
 
-    ordered = _ordered(jobs, segments, only_ids)
     for count, job in enumerate(ordered):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        report(count / max(1, len(ordered)), f"cue {count + 1} of {len(ordered)}")
+        report((count + rendered) / steps, f"measuring cue {count + 1} of {len(ordered)}")
         _measure(job)
         if run and _separated(run[-1], job, segments, only_ids):
             # its speech never gets there, and neither does its padding, so the next may lead
             run[-1].latest = min(run[-1].latest, job.span.earliest - GUARD_SECONDS)
-            render(run)
+            render(run, count)
             run = []
         run.append(job)
-    render(run)
+    render(run, len(ordered))
     report(1.0, "synthesis done")
     return [done.get(segment.id, segment) for segment in segments]
 
