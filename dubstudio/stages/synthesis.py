@@ -77,6 +77,8 @@ LAST_CUE_TAIL = 1.0
 MAX_RESEMBLANCE_SEMITONES = 4.0
 _SPEED_EPSILON = 1e-3
 _OUT_FADE = 0.05
+#: a take this little over its room loses only the silence margin trimming left (30 ms): no overflow
+_SILENT_CUT = 0.01
 #: a mouth limit never narrows a slot below this (seconds)
 MIN_MOUTH_SLOT = 0.5
 
@@ -130,9 +132,9 @@ def fit_clip(
     if not 1.0 <= max_speed <= 1.5:
         raise ValueError(f"max_speed must be between 1.0 and 1.5, got {max_speed}")
     room = max(0.0, room)
+    after = fit_budget(slot, room, borrow)
     slot = max(0.0, min(slot, room))
     lead = max(0.0, lead)
-    after = fit_budget(slot, room, borrow)
     budget = lead + after
     current = len(audio) / sample_rate
     raw = raw_duration if raw_duration is not None else current
@@ -150,7 +152,8 @@ def fit_clip(
     room_samples = round((used_lead + room) * sample_rate)
     overflow = 0.0
     if len(audio) > room_samples:
-        overflow = (len(audio) - room_samples) / sample_rate
+        excess = (len(audio) - room_samples) / sample_rate
+        overflow = excess if excess > _SILENT_CUT else 0.0  # within the trimmed silence margin
         audio = _fade_out(audio[:room_samples], sample_rate)
     audio = pad_to(np.asarray(audio, dtype=np.float32), round((used_lead + slot) * sample_rate))
     speed = raw / speech if speech > 0 else 1.0

@@ -101,6 +101,17 @@ def test_a_take_may_start_in_the_free_time_before_its_cue(speech):
     assert fitted.duration == pytest.approx(raw, abs=0.01)
 
 
+def test_a_take_planned_to_end_before_its_slot_keeps_its_pace(speech):
+    """The next take leads into this cue's end: the room is shorter than the slot; the plan gives
+    this take lead + (room) seconds, exactly its speech (the sample's 'El 14.' before 'El vuelo…')."""
+    audio, rate = speech
+    raw = len(audio) / rate
+    slot, room, lead = raw, raw - 0.3, 0.3
+    fitted = fit_clip(audio, rate, slot=slot, room=room, borrow=room - slot, lead=lead)
+    assert fitted.speed == 1.0 and fitted.stretch == 1.0 and fitted.overflow == 0.0
+    assert fitted.lead == pytest.approx(lead, abs=0.01) and fitted.duration <= lead + room + 1 / rate
+
+
 # ---- plan_takes: a pure function on spans --------------------------------------------------
 
 
