@@ -369,8 +369,8 @@ class _Job:
     folder: Path
     project_dir: Path
     kept_issues: list[ValidationIssue]
-    earliest: float = 0.0  # set by `_runs`: after the take before, if that one is kept
-    latest: float = math.inf  # set by `_runs`: before the take after, if that one is kept
+    earliest: float = 0.0  # set by `_ordered`: after the kept take before it, if any
+    latest: float = math.inf  # set by `_ordered`: before the kept take after it, if any
     need: float = 0.0  # seconds of speech at speed 1.0 (set by `_measure`)
     shorten: bool = False  # its pauses are shortened (at speed 1.0 it is longer than its slot)
     pauses_cut: float = 0.0  # seconds of pause that cost at speed 1.0
