@@ -70,8 +70,9 @@ class TimeSpan:
 class DubClip:
     """A synthesized take of one segment and where it sits on the original timeline.
 
-    `path` is relative to the project folder. `start` is always the segment's start (no drift);
-    `end` is where the fitted audio ends, which may borrow silence up to the next segment.
+    `path` is relative to the project folder. `start` is the segment's start, or up to `lead`
+    seconds before it when the take starts in the free time before its cue (never after it: no
+    drift); `end` is where the fitted audio ends, which may borrow silence up to the next segment.
     """
 
     path: str
@@ -88,9 +89,10 @@ class DubClip:
     cache_key: str = ""
     created: str = field(default_factory=now_iso)
     #: how the take was fitted before any speed-up: seconds of internal pause cut (at speed 1.0),
-    #: seconds of free time after the slot the speech uses
+    #: seconds of free time after the slot the speech uses, and before the cue's start
     pauses_cut: float = 0.0
     borrowed: float = 0.0
+    lead: float = 0.0
 
     def __post_init__(self) -> None:
         _check_span(self.start, self.end)

@@ -62,6 +62,8 @@ class PairRules:
     contractions: dict[str, str] = field(default_factory=dict)
     pre: list[Rule] = field(default_factory=list)
     post: list[Rule] = field(default_factory=list)
+    #: the target's fillers a dub text may drop when it is too long for its cue (`condense`)
+    condense: list[Rule] = field(default_factory=list)
     tables: dict[str, dict[str, str]] = field(default_factory=dict)
     phrasebook: list[Phrase] = field(default_factory=list)
     suffixes: tuple[str, ...] = ()
@@ -165,6 +167,7 @@ def _load(pair_rules: PairRules, folder: Path) -> None:
         + pair_rules.post
         + _rules(target_data.get("post", []), files["target"], "post")
     )
+    pair_rules.condense += _rules(target_data.get("condense", []), files["target"], "condense")
     for name, table in pair_data.get("tables", {}).items():
         pair_rules.tables.setdefault(name, {}).update({str(k).lower(): str(v) for k, v in table.items()})
     pair_rules.plural_rules = tuple(tuple(rule) for rule in target_data.get("plural_rules", ())) or (
@@ -322,6 +325,21 @@ def _inverted_marks(text: str) -> str:
             position = lead.end() if lead else 0
             text = text[:position] + opening + text[position:]
     return text
+
+
+_SENTENCE_START = re.compile(r"([.!?…]\s+[¿¡\"“«(]*)(\w)")
+
+
+def condense(text: str, rules: PairRules) -> str:
+    """The dub text without the fillers the target's `[[condense]]` rules drop ("por cierto",
+    "la verdad es que"): what a dubbing adaptor cuts first when a line is too long for its cue.
+    Sentences still start with a capital; the text is unchanged when no rule applies."""
+    shorter = " ".join(_apply(rules.condense, text, rules.tables, True).split())
+    if shorter == text or not shorter.strip(" .,;:"):
+        return text
+    shorter = " ".join(_apply(rules.post, shorter, rules.tables, True).split())
+    shorter = _SENTENCE_START.sub(lambda m: m.group(1) + m.group(2).upper(), shorter)
+    return _case_like_source(shorter, text)
 
 
 def finish(translated: str, prepared: Prepared, rules: PairRules) -> tuple[str, list[str]]:

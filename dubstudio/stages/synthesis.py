@@ -2,24 +2,31 @@
 
 Fitting keeps the words clear: every speed-up costs intelligibility (bench/dub_intelligibility.py
 measures each step's round-trip WER), so the steps that cost nothing come first and speed last:
-1. trim the take's leading and trailing silence;
-2. if it is still longer than the slot, shorten its internal pauses to `LONGEST_PAUSE`;
-3. borrow the free time after the slot, up to `BORROW_SECONDS` (and never past the next cue's start
-   minus `GUARD_SECONDS`), except where lip-sync assist ends the slot at the mouth's last movement;
-4. only then speed up, as little as fills slot + borrowed time: the engine's own speed control
-   (predicted from the previous take or the voice's speech rate, so one synthesis usually does;
-   a prediction off by more than `RESYNTHESIS_TOLERANCE` costs a second), the rest by a
-   pitch-preserving time-stretch (WSOLA), together never above `Settings.max_speed`;
-5. past that cap, the rest of the free time up to the next cue; what still does not fit is cut
+1. measure the take at speed 1.0: leading and trailing silence trimmed and, if it is still longer
+   than its slot, internal pauses shortened to `LONGEST_PAUSE` (the measure is kept per request,
+   so a later run plans without synthesizing again);
+2. plan every run of takes that share free time together (`plan_takes`): a take may use the free
+   time after its slot, up to `BORROW_SECONDS` (never past the next cue's start minus
+   `GUARD_SECONDS`), and start up to `LEAD_SECONDS` before its cue, into time no other take uses;
+   the largest speed-up of the run is made as small as possible and the others as small as their
+   neighbours allow, so a take that needs time gets it from its neighbours' spare time first;
+   a lip-sync mouth limit ends the slot at the mouth's last movement and allows no lead nor
+   borrowing before the speed cap;
+3. only then speed up, by the engine's own speed control (one more synthesis at the planned
+   speed; the engine's rounding is evened out by a pitch-preserving time-stretch, WSOLA), never
+   above `Settings.max_speed`;
+4. past that cap, the rest of the free time up to the next cue; what still does not fit is cut
    with a fade and reported as `timing_overflow`.
-The clip always starts at its cue's start (no drift) and never overlaps the next cue. A take
-shorter than its slot is padded with silence, never slowed down.
+A take starts at its cue's start unless it needs the time before it (`DubClip.lead`), never after
+it, and never overlaps the next cue nor the next take. A take shorter than its slot is padded
+with silence, never slowed down.
 
 Clips are 16-bit PCM mono WAV at the engine's own rate (24 kHz Kokoro, 22.05 kHz espeak-ng, the
 model's rate for Coqui): no resampling loss here, the mixer resamples once. They are cached at
 `<project>/clips/<segment id>/<key>.wav` with a `<key>.json` sidecar holding the DubClip, where
 the key hashes everything that shapes the take (text, voice, engine + version, language, style,
-register, slot, room, speed cap, resemblance shift, reference clips).
+register, resemblance shift, reference clips, and the planned fitting: slot, room, lead, end,
+speed, speed cap); `need-<request key>.json` holds the take's measure at speed 1.0.
 """
 
 from __future__ import annotations
@@ -52,7 +59,6 @@ from dubstudio.core.progress import CancelToken, ProgressCallback, ignore_progre
 from dubstudio.core.project import DubClip, Project, Segment, Speaker, ValidationIssue
 from dubstudio.core.store import atomic_write_bytes
 from dubstudio.engines.base import SynthesisRequest, Synthesizer, Voice
-from dubstudio.stages.speech_rate import estimate_duration
 
 STAGE = "synthesis"
 GUARD_SECONDS = 0.1
@@ -61,25 +67,25 @@ LONGEST_PAUSE = 0.25
 #: free time after the slot a take may use before it is sped up (past it the dub drifts off the
 #: speaker's lips); at the maximum speed it may still use all the free time to the next cue
 BORROW_SECONDS = 1.0
+#: free time before its cue a take may start in (the dub anticipates its line a little instead of
+#: being sped up); the time after the slot is used first
+LEAD_SECONDS = 0.5
 #: bump when fitting changes what a take sounds like: cached takes are then rendered again
-FITTING_REVISION = 2
+FITTING_REVISION = 3
 #: room after the last cue when the media duration is unknown
 LAST_CUE_TAIL = 1.0
 MAX_RESEMBLANCE_SEMITONES = 4.0
 _SPEED_EPSILON = 1e-3
-#: a first take whose speed is off by more than this is synthesized again at the right speed;
-#: a smaller error is left to the time-stretch (WSOLA is transparent within ±10 %)
-RESYNTHESIS_TOLERANCE = 0.10
-#: the speech-rate table's name for an engine, where it differs from the engine's own
-_RATE_TABLE_NAMES = {"espeak": "espeak-ng"}
 _OUT_FADE = 0.05
+#: a take this little over its room loses only the silence margin trimming left (30 ms): no overflow
+_SILENT_CUT = 0.01
 #: a mouth limit never narrows a slot below this (seconds)
 MIN_MOUTH_SLOT = 0.5
 
 
 @dataclass
 class FittedClip:
-    """A take fitted into its slot; `audio` starts at the cue's start."""
+    """A take fitted into its slot; `audio` starts `lead` seconds before the cue's start."""
 
     audio: np.ndarray
     sample_rate: int
@@ -88,6 +94,7 @@ class FittedClip:
     stretch: float  # the time-stretch applied here on top of the engine's speed
     overflow: float  # seconds of speech that did not fit and were cut
     borrowed: float = 0.0  # seconds of speech past the slot (free time before the next cue)
+    lead: float = 0.0  # seconds of speech before the cue's start (free time before it)
 
     @property
     def duration(self) -> float:
@@ -95,8 +102,10 @@ class FittedClip:
 
 
 def fit_budget(slot: float, room: float, borrow: float = BORROW_SECONDS) -> float:
-    """Seconds the speech may take before it is sped up: the slot plus the time it may borrow."""
-    return min(max(0.0, room), max(0.0, slot) + borrow)
+    """Seconds after the cue's start the speech may take before it is sped up: the slot plus the
+    time it may borrow (a negative `borrow` ends it before the slot does, to leave the next take
+    its lead)."""
+    return max(0.0, min(max(0.0, room), max(0.0, slot) + borrow))
 
 
 def fit_clip(
@@ -108,21 +117,25 @@ def fit_clip(
     max_speed: float = 1.25,
     raw_duration: float | None = None,
     borrow: float = BORROW_SECONDS,
+    lead: float = 0.0,
 ) -> FittedClip:
-    """Fit trimmed speech into `slot` seconds, borrowing free time up to `room` (pure function).
+    """Fit trimmed speech into `slot` seconds, using free time up to `room` (pure function).
 
     `audio` may already be sped up by the engine; `raw_duration` is the speech's duration at speed
     1.0 (defaults to the audio's own), so the combined speed stays ≤ `max_speed` even when the engine
-    overshot. Speech up to `fit_budget` (slot + `borrow`) keeps its pace; longer speech is
-    time-stretched just enough to fit it, up to the cap, then may run on up to `room`; what is left
-    over is cut with a fade and counted as overflow. Shorter speech is padded to the slot, never
-    slowed below 1.0×.
+    overshot. Speech up to `lead` + `fit_budget` (the free time before the cue, the slot and what
+    it may borrow after it) keeps its pace; longer speech is time-stretched just enough to fit it,
+    up to the cap, then may run on up to `room`; what is left over is cut with a fade and counted
+    as overflow. The speech starts before the cue only as far as it needs (`FittedClip.lead`).
+    Shorter speech is padded to the slot, never slowed below 1.0×.
     """
     if not 1.0 <= max_speed <= 1.5:
         raise ValueError(f"max_speed must be between 1.0 and 1.5, got {max_speed}")
     room = max(0.0, room)
+    after = fit_budget(slot, room, borrow)
     slot = max(0.0, min(slot, room))
-    budget = fit_budget(slot, room, borrow)
+    lead = max(0.0, lead)
+    budget = lead + after
     current = len(audio) / sample_rate
     raw = raw_duration if raw_duration is not None else current
     engine_speed = raw / current if current > 0 else 1.0
@@ -135,15 +148,127 @@ def fit_clip(
     else:
         stretch = 1.0
     speech = len(audio) / sample_rate
-    room_samples = round(room * sample_rate)
+    used_lead = min(lead, max(0.0, speech - after))  # ends where planned, starts no earlier than needed
+    room_samples = round((used_lead + room) * sample_rate)
     overflow = 0.0
     if len(audio) > room_samples:
-        overflow = (len(audio) - room_samples) / sample_rate
+        excess = (len(audio) - room_samples) / sample_rate
+        overflow = excess if excess > _SILENT_CUT else 0.0  # within the trimmed silence margin
         audio = _fade_out(audio[:room_samples], sample_rate)
-    audio = pad_to(np.asarray(audio, dtype=np.float32), round(slot * sample_rate))
+    audio = pad_to(np.asarray(audio, dtype=np.float32), round((used_lead + slot) * sample_rate))
     speed = raw / speech if speech > 0 else 1.0
-    borrowed = max(0.0, min(speech, room) - slot)
-    return FittedClip(audio, sample_rate, speech, speed, stretch, overflow, borrowed)
+    borrowed = max(0.0, min(speech - used_lead, room) - slot)
+    return FittedClip(audio, sample_rate, speech, speed, stretch, overflow, borrowed, used_lead)
+
+
+@dataclass(frozen=True)
+class TakeSpan:
+    """One take as `plan_takes` sees it, in seconds on the timeline."""
+
+    cue_start: float
+    need: float  # the speech at speed 1.0
+    earliest: float  # the earliest start: the lead limit, or just after a take kept as it is
+    soft_end: float  # the latest end before the speed cap: slot + borrow limit
+    hard_end: float  # the latest end at the cap: the next cue's start minus the guard
+
+
+@dataclass(frozen=True)
+class PlannedTake:
+    start: float
+    end: float  # where the speech ends at `speed`
+    limit: float  # the latest the speech may end: the hard end, or before the next take's start
+    speed: float
+
+
+def plan_takes(
+    spans: Sequence[TakeSpan], max_speed: float, guard: float = GUARD_SECONDS
+) -> list[PlannedTake]:
+    """Speeds and places for consecutive takes that share free time (pure function).
+
+    1. Each take ends by its soft end; where the run cannot fit like that even at `max_speed`, the
+       first take that does not fit may use its whole room (hard end), until the run fits.
+    2. The largest speed-up of the run is made as small as possible, then each other take's as
+       small as its neighbours allow (progressive filling): a take that fits is not sped up, and
+       one that does not takes its neighbours' spare time before any speed.
+    3. Each take starts at its cue's start if it can, else as late as it can (its lead).
+    A take that does not fit even at the cap with its whole room keeps the earliest place it can
+    get at the cap (the takes before it help at the cap too); the render cuts what is left.
+    """
+    count = len(spans)
+    ends = [span.soft_end for span in spans]
+    earliest = [min(span.earliest, span.cue_start) for span in spans]
+    fixed: dict[int, float] = {}  # take → planned duration
+
+    def durations(speed: float) -> list[float]:
+        return [fixed.get(i, spans[i].need / speed) for i in range(count)]
+
+    while (misfit := _first_misfit(earliest, ends, durations(max_speed), guard)) is not None:
+        if ends[misfit] < spans[misfit].hard_end:
+            ends[misfit] = spans[misfit].hard_end
+            continue
+        starts = _earliest_starts(earliest, durations(max_speed), guard)
+        earliest[misfit] = starts[misfit]  # pinned where it starts at the earliest, cut at its end
+        fixed[misfit] = max(0.0, ends[misfit] - starts[misfit])
+    speeds = dict.fromkeys(fixed, max_speed)  # at the cap, cut by the render
+    free = [i for i in range(count) if i not in fixed]
+    while free:
+        if _first_misfit(earliest, ends, durations(1.0), guard) is None:
+            speeds.update(dict.fromkeys(free, 1.0))
+            break
+        low, high = 1.0, max_speed
+        for _ in range(30):
+            middle = (low + high) / 2
+            low, high = (
+                (low, middle)
+                if _first_misfit(earliest, ends, durations(middle), guard) is None
+                else (middle, high)
+            )
+        lengths = durations(high)
+        first = _earliest_starts(earliest, lengths, guard)
+        last = _latest_starts(ends, lengths, guard)
+        critical = [i for i in free if last[i] - first[i] <= 1e-6] or free
+        for i in critical:
+            fixed[i], speeds[i] = lengths[i], high
+        free = [i for i in free if i not in critical]
+    lengths = durations(1.0)
+    last = _latest_starts(ends, lengths, guard)
+    starts, previous_end = [], -math.inf
+    for i, span in enumerate(spans):
+        start = min(max(span.cue_start, earliest[i], previous_end + guard), last[i])
+        starts.append(start)
+        previous_end = start + lengths[i]
+    limits = [min(spans[i].hard_end, starts[i + 1] - guard) for i in range(count - 1)]
+    limits += [spans[-1].hard_end] if spans else []
+    return [
+        PlannedTake(starts[i], starts[i] + lengths[i], max(limits[i], starts[i] + lengths[i]), speeds[i])
+        for i in range(count)
+    ]
+
+
+def _earliest_starts(earliest: Sequence[float], lengths: Sequence[float], guard: float) -> list[float]:
+    starts, previous_end = [], -math.inf
+    for first, length in zip(earliest, lengths, strict=True):
+        starts.append(max(first, previous_end + guard))
+        previous_end = starts[-1] + length
+    return starts
+
+
+def _latest_starts(ends: Sequence[float], lengths: Sequence[float], guard: float) -> list[float]:
+    starts, next_start = [0.0] * len(ends), math.inf
+    for i in reversed(range(len(ends))):
+        starts[i] = min(ends[i], next_start - guard) - lengths[i]
+        next_start = starts[i]
+    return starts
+
+
+def _first_misfit(
+    earliest: Sequence[float], ends: Sequence[float], lengths: Sequence[float], guard: float
+) -> int | None:
+    """The first take that cannot end by its end even when every take starts as early as it can."""
+    for i, start in enumerate(_earliest_starts(earliest, lengths, guard)):
+        if start + lengths[i] > ends[i] + 1e-9:
+            return i
+    return None
 
 
 def synthesize_segments(
@@ -162,25 +287,54 @@ def synthesize_segments(
 ) -> list[Segment]:
     """New Segment objects with clip, clip_history and synthesis issues; unselected ones unchanged.
 
-    `only_ids` re-synthesizes just those cues (nothing else is touched); `force` bypasses the clip
-    cache for a fresh take; `source_audio` (the project's extracted audio) is where reference clips
-    are cut from for cloning voices. `mouth_limits` (lip-sync assist, `stages/lipsync.mouth_limits`):
-    per on-screen cue, the time its dub should end by, which narrows that cue's slot.
+    `only_ids` re-synthesizes just those cues (nothing else is touched: their takes stay where
+    they are and bound the new ones); `force` bypasses the clip cache for a fresh take;
+    `source_audio` (the project's extracted audio) is where reference clips are cut from for
+    cloning voices. `mouth_limits` (lip-sync assist, `stages/lipsync.mouth_limits`): per on-screen
+    cue, the time its dub should end by, which narrows that cue's slot.
     """
     report = stage_reporter(progress or ignore_progress, STAGE)
     voices = {voice.id: voice for voice in catalog}
     rooms = _rooms(segments, project)
-    chosen = [s for s in segments if only_ids is None or s.id in only_ids]
+    project_dir = Path(project_dir)
     done: dict[str, Segment] = {}
-    for count, segment in enumerate(chosen):
+    jobs: list[_Job] = []
+    for segment in segments:
+        if only_ids is not None and segment.id not in only_ids:
+            continue
+        job = _job(segment, project, synthesizers, voices, project_dir, rooms[segment.id], source_audio,
+                   (mouth_limits or {}).get(segment.id))  # fmt: skip
+        if isinstance(job, _Job):
+            jobs.append(job)
+        else:
+            done[segment.id] = job
+    ordered = _ordered(jobs, segments, only_ids)
+    steps = max(1, 2 * len(ordered))  # each take is measured, then rendered
+    run: list[_Job] = []
+    rendered = 0
+
+    def render(run: list[_Job], measured: int) -> None:
+        nonlocal rendered
+        plans = plan_takes([job.span for job in run], project.settings.max_speed)
+        for job, plan in zip(run, plans, strict=True):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            report((measured + rendered) / steps, f"cue {rendered + 1} of {len(ordered)}")
+            done[job.segment.id] = _take(job, plan, project.settings.max_speed, force)
+            rendered += 1
+
+    for count, job in enumerate(ordered):
         if cancel is not None:
             cancel.raise_if_cancelled()
-        report(count / max(1, len(chosen)), f"cue {count + 1} of {len(chosen)}")
-        limit = (mouth_limits or {}).get(segment.id)
-        done[segment.id] = _synthesize_one(
-            segment, project, synthesizers, voices, Path(project_dir), rooms[segment.id], force, source_audio,
-            limit,
-        )  # fmt: skip
+        report((count + rendered) / steps, f"measuring cue {count + 1} of {len(ordered)}")
+        _measure(job)
+        if run and _separated(run[-1], job, segments, only_ids):
+            # its speech never gets there, and neither does its padding, so the next may lead
+            run[-1].latest = min(run[-1].latest, job.span.earliest - GUARD_SECONDS)
+            render(run, count)
+            run = []
+        run.append(job)
+    render(run, len(ordered))
     report(1.0, "synthesis done")
     return [done.get(segment.id, segment) for segment in segments]
 
@@ -200,17 +354,53 @@ def _rooms(segments: Sequence[Segment], project: Project) -> dict[str, float]:
     return rooms
 
 
-def _synthesize_one(
+@dataclass
+class _Job:
+    """One cue to synthesize: its request and the time it may use."""
+
+    segment: Segment
+    request: SynthesisRequest
+    synthesizer: Synthesizer
+    semitones: float
+    slot: float  # seconds from the cue's start: to its end, its room or its mouth limit
+    room: float  # seconds from the cue's start to the next cue's start minus the guard
+    lead: float  # seconds before the cue's start it may start in
+    borrow: float  # seconds after the slot it may use before the speed cap
+    folder: Path
+    project_dir: Path
+    kept_issues: list[ValidationIssue]
+    earliest: float = 0.0  # set by `_ordered`: after the kept take before it, if any
+    latest: float = math.inf  # set by `_ordered`: before the kept take after it, if any
+    need: float = 0.0  # seconds of speech at speed 1.0 (set by `_measure`)
+    shorten: bool = False  # its pauses are shortened (at speed 1.0 it is longer than its slot)
+    pauses_cut: float = 0.0  # seconds of pause that cost at speed 1.0
+    audio: np.ndarray | None = None  # the take at speed 1.0, when `_measure` synthesized it
+    rate: int = 0
+
+    @property
+    def span(self) -> TakeSpan:
+        start = self.segment.start
+        hard = min(start + self.room, self.latest)
+        return TakeSpan(
+            cue_start=start,
+            need=self.need,
+            earliest=max(0.0, start - self.lead, self.earliest),
+            soft_end=min(hard, start + self.slot + self.borrow),
+            hard_end=hard,
+        )
+
+
+def _job(
     segment: Segment,
     project: Project,
     synthesizers: Mapping[str, Synthesizer],
     voices: Mapping[str, Voice],
     project_dir: Path,
     room: float,
-    force: bool,
     source_audio: Path | None,
-    mouth_limit: float | None = None,
-) -> Segment:
+    mouth_limit: float | None,
+) -> _Job | Segment:
+    """What synthesizing the cue takes, or the cue itself when there is nothing to synthesize."""
     kept_issues = [issue for issue in segment.issues if issue.stage != STAGE]
     text = segment.tts_text.strip()
     if not text:
@@ -228,40 +418,76 @@ def _synthesize_one(
             suggestion="Run voice matching again or choose an installed voice.",
         )
         return replace(segment, issues=[*kept_issues, issue])
-
     speaker = project.speaker(segment.speaker_id)
-    settings = project.settings
-    language = segment.tts_language or project.target_language
-    semitones = _pitch_shift_for(voice, speaker, settings.resemblance)
+    semitones = _pitch_shift_for(voice, speaker, project.settings.resemblance)
     references = _reference_clips(speaker, project_dir, source_audio) if voice.clones else []
     request = SynthesisRequest(
         text=text,
         voice=voice,
-        language=language,
+        language=segment.tts_language or project.target_language,
         style=segment.emotion,
         register=speaker.register if speaker else "",
         reference_audio=references,
     )
-    slot = _mouth_slot(min(segment.duration, room), segment, mouth_limit)
-    # a mouth limit is where the face stops talking: speed up to it first, borrow only past the cap
-    borrow = 0.0 if mouth_limit is not None else BORROW_SECONDS
-    key = _cache_key(request, synthesizer, slot, room, settings.max_speed, semitones, borrow)
-    folder = project_dir / "clips" / _safe_name(segment.id)
-    clip = None if force else _cached_clip(folder, key)
-    if clip is not None:  # the cue may have moved on the timeline with the same slot and room
-        clip = replace(clip, start=segment.start, end=segment.start + clip.duration)
-    else:
-        clip = _render(
-            request, synthesizer, segment, slot, room, borrow, settings.max_speed, semitones, folder, key
-        )
-        clip = replace(clip, path=(folder / f"{key}.wav").relative_to(project_dir).as_posix())
-        atomic_write_bytes(folder / f"{key}.json", json.dumps(dataclasses.asdict(clip), indent=1).encode())
-    history = list(segment.clip_history)
-    if segment.clip is not None and segment.clip.cache_key != clip.cache_key:
-        history = [c for c in history if c.cache_key != segment.clip.cache_key] + [segment.clip]
-    history = [c for c in history if c.cache_key != clip.cache_key]
-    issues = kept_issues + ([_overflow_issue(segment, clip, text)] if clip.overflow > 0 else [])
-    return replace(segment, clip=clip, clip_history=history, issues=issues)
+    # a mouth limit is where the face stops talking: speed up to it first, no lead, borrow only
+    # past the cap
+    limited = mouth_limit is not None
+    return _Job(
+        segment,
+        request,
+        synthesizer,
+        semitones,
+        slot=_mouth_slot(min(segment.duration, room), segment, mouth_limit),
+        room=room,
+        lead=0.0 if limited else LEAD_SECONDS,
+        borrow=0.0 if limited else BORROW_SECONDS,
+        folder=project_dir / "clips" / _safe_name(segment.id),
+        project_dir=project_dir,
+        kept_issues=kept_issues,
+    )
+
+
+def _ordered(
+    jobs: Sequence[_Job], segments: Sequence[Segment], only_ids: Collection[str] | None
+) -> list[_Job]:
+    """The jobs in timeline order, each bounded by the takes kept as they are (cues outside
+    `only_ids`) just before and after it."""
+    kept = _kept_takes(segments, only_ids)
+    order = sorted(jobs, key=lambda job: (job.segment.start, job.segment.end))
+    for job in order:
+        before = [clip for clip in kept if clip.start < job.segment.start]
+        after = [clip for clip in kept if clip.start >= job.segment.start]
+        if before:
+            job.earliest = before[-1].start + _speech_seconds(before[-1]) + GUARD_SECONDS
+        if after:
+            job.latest = after[0].start - GUARD_SECONDS
+    return order
+
+
+def _kept_takes(segments: Sequence[Segment], only_ids: Collection[str] | None) -> list[DubClip]:
+    if only_ids is None:
+        return []
+    clips = [s.clip for s in segments if s.clip is not None and s.id not in only_ids and s.tts_text.strip()]
+    return sorted(clips, key=lambda clip: clip.start)
+
+
+def _separated(
+    previous: _Job, job: _Job, segments: Sequence[Segment], only_ids: Collection[str] | None
+) -> bool:
+    """No plan can make two consecutive takes share time: a kept take lies between them, or the
+    earlier one ends before the later one may start even unhurried from its cue's start (no take
+    ever ends later)."""
+    between = any(
+        previous.segment.start <= c.start < job.segment.start for c in _kept_takes(segments, only_ids)
+    )
+    unhurried_end = min(previous.segment.start + previous.need, previous.span.hard_end)
+    return between or unhurried_end + GUARD_SECONDS <= job.span.earliest
+
+
+def _speech_seconds(clip: DubClip) -> float:
+    """Seconds of a take's speech from its start (its padding is free time)."""
+    speech = clip.raw_duration / clip.speed if clip.speed > 0 and clip.raw_duration > 0 else clip.duration
+    return min(clip.duration, speech)
 
 
 def _mouth_slot(slot: float, segment: Segment, mouth_limit: float | None) -> float:
@@ -273,88 +499,106 @@ def _mouth_slot(slot: float, segment: Segment, mouth_limit: float | None) -> flo
     return max(min(slot, mouth_limit - segment.start), min(slot, MIN_MOUTH_SLOT))
 
 
-def _render(
-    request: SynthesisRequest,
-    synthesizer: Synthesizer,
-    segment: Segment,
-    slot: float,
-    room: float,
-    borrow: float,
-    max_speed: float,
-    semitones: float,
-    folder: Path,
-    key: str,
-) -> DubClip:
-    """Synthesize at the speed the predicted length needs (again only if that was far off), clean
-    the take up, fit it, write the WAV."""
-    budget = fit_budget(slot, room, borrow)
-    engine_speed = 1.0
-    if synthesizer.native_speed:
-        predicted = _predicted_raw_duration(request, synthesizer, segment)
-        engine_speed = _engine_speed(predicted, budget, max_speed)
-    audio, rate, cut = _speak(replace(request, speed=engine_speed), synthesizer, semitones, slot)
-    # the engine's speed control scales the duration: the take tells the speed-1.0 duration
-    raw_duration = len(audio) / rate * engine_speed
-    wanted = _engine_speed(raw_duration, budget, max_speed)
-    if synthesizer.native_speed and abs(wanted / engine_speed - 1.0) > RESYNTHESIS_TOLERANCE:
-        engine_speed = wanted
-        audio, rate, cut = _speak(replace(request, speed=engine_speed), synthesizer, semitones, slot)
-        raw_duration = len(audio) / rate * engine_speed
+def _measure(job: _Job) -> None:
+    """The take's speech at speed 1.0: from its stored measure (a fresh take too is planned from
+    it), else synthesized and kept for the render, which needs no other synthesis if the plan
+    leaves it at speed 1.0."""
+    sidecar = job.folder / f"need-{_request_key(job)}.json"
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+        job.need, job.shorten, job.pauses_cut = float(data["need"]), bool(data["shorten"]), float(data["cut"])
+        return
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # not measured yet, or a damaged measure: measured again
+    audio, rate, cut = _speak(job.request, job.synthesizer, job.semitones, None, job.slot)
+    job.audio, job.rate, job.pauses_cut = audio, rate, cut
+    job.need, job.shorten = len(audio) / rate, cut > 0
+    job.folder.mkdir(parents=True, exist_ok=True)
+    measure = {"need": job.need, "shorten": job.shorten, "cut": cut}
+    atomic_write_bytes(sidecar, json.dumps(measure).encode())
+
+
+def _take(job: _Job, plan: PlannedTake, max_speed: float, force: bool) -> Segment:
+    """The cue with its planned take: from the clip cache, else rendered and stored."""
+    segment, start = job.segment, job.segment.start
+    fitting = {
+        "slot": job.slot,
+        "room": plan.limit - start,
+        "lead": start - plan.start,
+        "end": plan.end - start,
+        "speed": plan.speed,
+        "max_speed": max_speed,
+    }
+    key = _cache_key(job, fitting)
+    clip = None if force else _cached_clip(job.folder, key)
+    if clip is not None:  # the cue may have moved on the timeline with the same slot and room
+        clip = replace(clip, start=start - clip.lead, end=start - clip.lead + clip.duration)
+    else:
+        clip = _render(job, fitting, key)
+        clip = replace(clip, path=(job.folder / f"{key}.wav").relative_to(job.project_dir).as_posix())
+        atomic_write_bytes(
+            job.folder / f"{key}.json", json.dumps(dataclasses.asdict(clip), indent=1).encode()
+        )
+    history = list(segment.clip_history)
+    if segment.clip is not None and segment.clip.cache_key != clip.cache_key:
+        history = [c for c in history if c.cache_key != segment.clip.cache_key] + [segment.clip]
+    history = [c for c in history if c.cache_key != clip.cache_key]
+    overflow = [_overflow_issue(segment, clip, job.request.text)] if clip.overflow > 0 else []
+    return replace(segment, clip=clip, clip_history=history, issues=job.kept_issues + overflow)
+
+
+def _render(job: _Job, fitting: Mapping[str, float], key: str) -> DubClip:
+    """Speak the take at its planned speed (the engine's own speed control; the speed-1.0 take
+    from the measure when the plan needs no speed-up), fit it into its planned place, write the WAV."""
+    speed = fitting["speed"] if job.synthesizer.native_speed else 1.0
+    if job.audio is not None and abs(speed - 1.0) <= _SPEED_EPSILON:
+        audio, rate = job.audio, job.rate
+    else:
+        request = replace(job.request, speed=speed if abs(speed - 1.0) > _SPEED_EPSILON else 1.0)
+        audio, rate, _cut = _speak(request, job.synthesizer, job.semitones, job.shorten, job.slot)
+    job.audio = None  # rendered: the measure's audio is not needed any more
     fitted = fit_clip(
-        audio, rate, slot=slot, room=room, max_speed=max_speed, raw_duration=raw_duration, borrow=borrow
+        audio,
+        rate,
+        slot=job.slot,
+        room=fitting["room"],
+        max_speed=fitting["max_speed"],
+        raw_duration=job.need,
+        borrow=fitting["end"] - job.slot,
+        lead=fitting["lead"],
     )
-    folder.mkdir(parents=True, exist_ok=True)
-    write_wav(folder / f"{key}.wav", fade_edges(fitted.audio, rate, 0.005), rate)  # atomic; DiskFullError
+    job.folder.mkdir(parents=True, exist_ok=True)
+    write_wav(job.folder / f"{key}.wav", fade_edges(fitted.audio, rate, 0.005), rate)  # atomic; DiskFullError
+    start = job.segment.start - fitted.lead
     return DubClip(
         path="",
-        start=segment.start,
-        end=segment.start + fitted.duration,
-        voice_id=request.voice.id,
-        engine=synthesizer.name,
-        text=request.text,
+        start=start,
+        end=start + fitted.duration,
+        voice_id=job.request.voice.id,
+        engine=job.synthesizer.name,
+        text=job.request.text,
         speed=round(fitted.speed, 4),
-        engine_speed=round(engine_speed, 4),
+        engine_speed=round(speed, 4),
         stretch=round(fitted.stretch, 4),
-        raw_duration=round(raw_duration, 4),
+        raw_duration=round(job.need, 4),
         overflow=round(fitted.overflow, 4),
         cache_key=key,
-        pauses_cut=round(cut, 4),
+        pauses_cut=round(job.pauses_cut, 4),
         borrowed=round(fitted.borrowed, 4),
+        lead=round(fitted.lead, 4),
     )
-
-
-def _engine_speed(raw_duration: float, budget: float, max_speed: float) -> float:
-    """The speed that makes `raw_duration` seconds of speech fill `budget`, within [1, cap]."""
-    if budget <= 0:
-        return max_speed
-    return min(max(raw_duration / budget, 1.0), max_speed)
-
-
-def _predicted_raw_duration(request: SynthesisRequest, synthesizer: Synthesizer, segment: Segment) -> float:
-    """Seconds the text takes at speed 1.0: the previous take's own measure when it said the same
-    thing with the same voice, else the engine's calibrated speech rate for the language."""
-    previous = segment.clip
-    if (
-        previous is not None
-        and previous.text == request.text
-        and previous.voice_id == request.voice.id
-        and previous.raw_duration > 0
-    ):
-        return previous.raw_duration
-    engine = _RATE_TABLE_NAMES.get(synthesizer.name, synthesizer.name)
-    return estimate_duration(request.text, request.language, engine)
 
 
 def _speak(
-    request: SynthesisRequest, synthesizer: Synthesizer, semitones: float, slot: float
+    request: SynthesisRequest, synthesizer: Synthesizer, semitones: float, shorten: bool | None, slot: float
 ) -> tuple[np.ndarray, int, float]:
-    """(the take with its edges trimmed — and its long pauses shortened if it overruns the slot —,
-    its rate, the seconds of pause cut at speed 1.0)."""
+    """(the take with its edges trimmed — and its long pauses shortened when `shorten`, or, if
+    None, when it overruns the slot —, its rate, the seconds of pause cut at speed 1.0)."""
     result = synthesizer.synthesize(request)
     rate = result.sample_rate
     audio = trim_silence(result.audio, rate)
     cut = 0.0
-    if len(audio) / rate > slot:
+    if shorten or (shorten is None and len(audio) / rate > slot):
         shorter = shorten_pauses(audio, rate, longest=LONGEST_PAUSE / request.speed)
         cut = (len(audio) - len(shorter)) / rate * request.speed
         audio = shorter
@@ -416,31 +660,31 @@ def _reference_clips(speaker: Speaker | None, project_dir: Path, source_audio: P
     return paths
 
 
-def _cache_key(
-    request: SynthesisRequest,
-    synthesizer: Synthesizer,
-    slot: float,
-    room: float,
-    max_speed: float,
-    semitones: float,
-    borrow: float,
-) -> str:
+def _request_key(job: _Job) -> str:
+    """Hash of everything that shapes the speech itself (not where it goes)."""
+    request = job.request
     identity = {
         "text": request.text,
         "voice": request.voice.id,
-        "engine": synthesizer.name,
-        "version": synthesizer.version,
+        "engine": job.synthesizer.name,
+        "version": job.synthesizer.version,
         "language": request.language,
         "style": request.style,
         "register": request.register,
-        "slot": round(slot, 3),
-        "room": round(room, 3),
-        "max_speed": max_speed,
-        "semitones": semitones,
-        "borrow": borrow,
+        "semitones": job.semitones,
         "references": [Path(p).name for p in request.reference_audio],
-        "fitting": FITTING_REVISION,
+        "slot": round(job.slot, 3),  # whether its pauses are shortened
     }
+    return _digest(identity)
+
+
+def _cache_key(job: _Job, fitting: Mapping[str, float]) -> str:
+    """The take's key: its speech and its planned fitting."""
+    planned = {name: round(value, 3) for name, value in fitting.items()}
+    return _digest({"speech": _request_key(job), "fitting": planned, "revision": FITTING_REVISION})
+
+
+def _digest(identity: Mapping[str, object]) -> str:
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()[:16]
 
@@ -483,7 +727,8 @@ class FitReport:
     takes: int
     fitted: int  # inside slot + borrowed time, at ≤ max speed, nothing cut
     borrowed: int  # takes that use free time after their slot
-    overlapping: int  # takes running into the next cue (never, by construction)
+    overlapping: int  # takes running into the next cue or the next take (never, by construction)
+    leading: int = 0  # takes that start in the free time before their cue
 
     @property
     def fitted_share(self) -> float:
@@ -494,9 +739,21 @@ def fit_report(segments: Sequence[Segment], max_speed: float) -> FitReport:
     ordered = sorted(segments, key=lambda s: (s.start, s.end))
     clips = [s.clip for s in ordered if s.clip is not None]
     fitted = sum(1 for c in clips if c.overflow <= 0.005 and c.speed <= max_speed + 0.01)
-    overlapping = sum(
-        1
+    into_cue = {
+        current.id
         for current, following in itertools.pairwise(ordered)
         if current.clip is not None and current.clip.end > following.start + 0.005
+    }
+    taken = [s for s in ordered if s.clip is not None]
+    into_take = {
+        current.id
+        for current, following in itertools.pairwise(taken)
+        if current.clip.end > following.clip.start + 0.005
+    }
+    return FitReport(
+        len(clips),
+        fitted,
+        sum(1 for c in clips if c.borrowed > 0.005),
+        len(into_cue | into_take),
+        sum(1 for c in clips if c.lead > 0.005),
     )
-    return FitReport(len(clips), fitted, sum(1 for c in clips if c.borrowed > 0.005), overlapping)

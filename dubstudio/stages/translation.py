@@ -13,8 +13,11 @@ clock times the target's way, and fixes punctuation and case. Before any of that
 the translation memory has verbatim takes the remembered translation. Each cue records where its
 translation came from (`translation_origin`: "tm", "phrasebook", the engine's name, joined by "+";
 "manual" once the editor changes it by hand). The findings are stage-3 issues (`stage="translation"`):
-`empty_translation` (error), `untranslated`, `glossary_miss`, `idiom`, `length_overflow`
-(warnings). Re-translating a selection (`only_ids`) replaces the stage-3 issues of those cues only.
+`empty_translation` (error), `untranslated`, `glossary_miss`, `idiom`, `length_overflow`,
+`dub_text_shortened` (warnings). A dub text the seed's length check finds more than the tolerance
+(15 %) over its cue loses the fillers the target language's data lists (`[[condense]]`) before
+synthesis has to speed it up; the subtitle keeps the full translation. Re-translating a
+selection (`only_ids`) replaces the stage-3 issues of those cues only.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from dubstudio.engines.base import Translator
 from dubstudio.engines.translators import MarkingTranslator
 from dubstudio.stages import translation_checks as checks
 from dubstudio.stages.glossary import is_placeholder
-from dubstudio.stages.language_rules import finish, load_pair_rules, prepare, source_abbreviations
+from dubstudio.stages.language_rules import condense, finish, load_pair_rules, prepare, source_abbreviations
 from dubstudio.stages.sentences import Sentence, distribute, sentences
 from dubstudio.stages.speech_rate import DEFAULT_ENGINE, calibrated_engines, estimate_duration, speech_rate
 
@@ -241,6 +244,36 @@ def _length_findings(segment: Segment, language: str, synthesizer: str, toleranc
     ]
 
 
+def _shorter_dub(
+    cue: Segment,
+    dub: str,
+    source: str,
+    language: str,
+    synthesizer: str,
+    settings: Settings,
+    rules_dir: Path | None,
+) -> str:
+    """The dub text without its fillers (`language_rules.condense`) when the seed's length check
+    finds it more than the tolerance over its cue; else as it is. The subtitle keeps them."""
+    if cue.duration <= 0 or not dub.strip():
+        return dub
+    if estimate_duration(dub, language, synthesizer) <= cue.duration * (1 + settings.length_tolerance):
+        return dub
+    shorter = condense(dub, load_pair_rules(source, language, rules_dir))
+    return shorter if len(shorter) < len(dub) else dub
+
+
+def _shortened_issue(cue: Segment, dub: str, shorter: str) -> ValidationIssue:
+    return _issue(
+        cue,
+        "dub_text_shortened",
+        f"the dub text is too long for its cue, so its fillers were dropped: “{dub}” → “{shorter}” "
+        "(the subtitle keeps them)",
+        suggestion="Check that the shorter dub text still says it all, or edit the spoken text.",
+        value=round(len(shorter) / len(dub), 3),
+    )
+
+
 def _one_issue_per_code(issues: list[ValidationIssue]) -> list[ValidationIssue]:
     """Merge same-code findings of the subtitle and the dub translation into one issue."""
     merged: dict[str, ValidationIssue] = {}
@@ -344,6 +377,12 @@ def translate_segments(
         subtitle = outputs[subtitle_language].text if subtitle_language in outputs else cue.original_text
         dub = outputs[tts_language].text if tts_language in outputs else cue.original_text
         first = outputs.get(subtitle_language) or outputs.get(tts_language)
+        shortened = []
+        if tts_language in outputs:
+            shorter = _shorter_dub(cue, dub, source, tts_language, synthesizer, settings, rules_dir)
+            if shorter != dub:
+                shortened = [_shortened_issue(cue, dub, shorter)]
+                dub = shorter
         translated = dataclasses.replace(
             cue,
             translated_text=subtitle,
@@ -352,7 +391,7 @@ def translate_segments(
             translation_origin=first.origin if first is not None else "source",
         )
         kept = [issue for issue in cue.issues if issue.stage != STAGE]
-        findings = _findings(
+        findings = shortened + _findings(
             translated, outputs, source, tts_language, synthesizer, settings.length_tolerance
         )
         result[index] = dataclasses.replace(translated, issues=kept + findings)

@@ -75,13 +75,17 @@ def _check_timing(
             value=previous.end - segment.start,
         )
     clip = segment.clip
-    if clip is not None and following is not None and clip.end > following.start + TIME_EPSILON:
+    # the next cue's dub may start a little before its cue (`DubClip.lead`): this one ends before both
+    next_start = following.start if following is not None else None
+    if following is not None and following.clip is not None:
+        next_start = min(following.start, following.clip.start)
+    if clip is not None and next_start is not None and clip.end > next_start + TIME_EPSILON:
         yield _issue(
             segment,
             "timing_overlap",
-            f"the dub runs {clip.end - following.start:.2f} s into the next cue",
+            f"the dub runs {clip.end - next_start:.2f} s into the next cue",
             severity="error",
-            value=clip.end - following.start,
+            value=clip.end - next_start,
         )
     if clip is not None and clip.overflow > OVERFLOW_EPSILON:
         yield _issue(

@@ -16,9 +16,10 @@ from dubstudio.pipeline.orchestrator import Pipeline
 from dubstudio.stages.synthesis import fit_report
 
 ROOT = Path(__file__).resolve().parents[2]
-#: bench/dub_intelligibility.py measured 0.168 on the recognised sample (0.134 before any fitting);
-#: the issue's target is 0.15, and the Japanese voices with the old fitting scored 0.297
-WER_CEILING = 0.18
+#: the issue's target; the takes of this reference-transcript dub scored 0.129 before the fitting
+#: planned runs of cues together (bench/dub_intelligibility.py: the recognised sample), and the
+#: Japanese voices with the first fitting 0.297
+WER_CEILING = 0.15
 
 
 def _vtt(srt: Path, target: Path) -> Path:
@@ -48,7 +49,7 @@ def test_the_sample_dub_is_native_fitted_and_intelligible(tmp_path: Path, monkey
     voices = {s.voice_id for s in project.segments}
     assert voices and all(re.fullmatch(r"kokoro:e[fm]_\w+", v) for v in voices), voices  # native Spanish
     fit = fit_report(project.segments, project.settings.max_speed)
-    assert fit.overlapping == 0 and fit.takes == len(project.segments)
+    assert fit.overlapping == 0 and fit.takes == len(project.segments)  # nor into the next take
     assert fit.fitted_share >= 0.95, fit
     overflowing = [s for s in project.segments if s.clip.overflow > 0.005]
     assert all(any(i.code == "timing_overflow" for i in s.issues) for s in overflowing)

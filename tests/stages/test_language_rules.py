@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dubstudio.core.errors import UserError
-from dubstudio.stages.language_rules import SHIPPED_DIR, finish, load_pair_rules, prepare
+from dubstudio.stages.language_rules import SHIPPED_DIR, condense, finish, load_pair_rules, prepare
 
 
 def engine_free(text: str, folder=None) -> tuple[str, str]:
@@ -18,7 +18,7 @@ def engine_free(text: str, folder=None) -> tuple[str, str]:
 def test_shipped_files_are_valid_and_documented():
     rules = load_pair_rules("en", "es")
     assert {p.name for p in rules.files} == {"en.toml", "es.toml", "en-es.toml", "en-es.phrasebook.tsv"}
-    assert all(rule.why for rule in (*rules.source_rewrites, *rules.pre, *rules.post))
+    assert all(rule.why for rule in (*rules.source_rewrites, *rules.pre, *rules.post, *rules.condense))
     assert rules.inverted_marks and rules.contractions["didn't"] == "did not"
     assert (SHIPPED_DIR / "en-es.phrasebook.tsv").read_text(encoding="utf-8").startswith("# English")
 
@@ -30,6 +30,26 @@ def test_contractions_dates_clock_times_and_marks():
     assert done == "¿Is it a las siete de la mañana?"  # the engine would translate the rest
     _, done = engine_free("Great!")
     assert done == "¡Genial!"
+
+
+@pytest.mark.parametrize(
+    ("dub", "shorter"),
+    [
+        (
+            "Buena observación. ¿Cuánto dura nuestra charla, por cierto?",
+            "Buena observación. ¿Cuánto dura nuestra charla?",
+        ),
+        ("Genial. Por cierto, ¿volamos el 14?", "Genial. ¿Volamos el 14?"),
+        ("Bueno, la verdad es que no lo sé.", "No lo sé."),
+        (
+            "Está completo, así que encontré otro sitio.",
+            "Está completo, así que encontré otro sitio.",
+        ),  # no filler
+        ("Por cierto.", "Por cierto."),  # nothing would be left
+    ],
+)
+def test_condense_drops_fillers_and_keeps_sentences_capitalised(dub, shorter):
+    assert condense(dub, load_pair_rules("en", "es")) == shorter
 
 
 def test_the_users_rules_extend_and_override(tmp_path):

@@ -123,6 +123,20 @@ def test_length_overflow_uses_measured_rates(apertium):
     assert "length_overflow" not in codes(roomy)
 
 
+def test_a_dub_text_too_long_for_its_cue_loses_its_fillers_not_the_subtitle(apertium):
+    line = "How long is our talk anyway?"
+    tight, roomy = en_to_es(
+        [Segment("t1", 0.0, 1.6, "A", line), Segment("t2", 2.0, 6.0, "A", line)],
+        apertium,
+    )
+    assert "por cierto" in roomy.translated_text and roomy.tts_text == roomy.translated_text
+    assert tight.translated_text == roomy.translated_text  # the subtitle is never shortened
+    assert tight.tts_text == "¿Cuánto dura nuestra charla?"
+    (shortened,) = [i for i in tight.issues if i.code == "dub_text_shortened"]
+    assert shortened.stage == "translation" and shortened.severity == "warning"
+    assert tight.tts_text in shortened.message and "dub_text_shortened" not in codes(roomy)
+
+
 def test_retranslating_a_selection_keeps_the_rest(spanish, apertium):
     edited = list(spanish)
     edited[4] = dataclasses.replace(

@@ -116,6 +116,15 @@ def test_a_clip_running_into_the_next_cue_is_an_overlap():
     assert _codes(project.segments[0]) == {"timing_overlap"}
 
 
+def test_a_clip_running_into_the_next_take_that_leads_its_cue_is_an_overlap():
+    ends_early = DubClip("clips/a/1.wav", 0.0, 2.7, "kokoro:jf_alpha", "kokoro", "x")
+    leading = DubClip("clips/b/1.wav", 2.5, 5.0, "kokoro:jf_alpha", "kokoro", "y", lead=0.5)
+    project = _project(_segment("a", 0.0, 2.5, clip=ends_early), _segment("b", 3.0, 5.5, clip=leading))
+    validate(project, CATALOG)
+    (overlap,) = [i for i in project.segments[0].issues if i.code == "timing_overlap"]
+    assert overlap.value == pytest.approx(0.2)
+
+
 def test_validation_never_rewrites_content():
     project = _project(_segment("a", 0.0, 1.0, confidence=0.2, tts_text="x" * 80), _segment("b", 0.5, 2.0))
     before = copy.deepcopy(project)

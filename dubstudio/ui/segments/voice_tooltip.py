@@ -31,6 +31,8 @@ def voice_tooltip(project: Project, segment: Segment) -> str:
         steps = []
         if clip.pauses_cut > 0.005:
             steps.append(f"pauses shortened by {clip.pauses_cut:.2f} s")
+        if clip.lead > 0.005:
+            steps.append(f"starts {clip.lead:.2f} s before the cue, in free time")
         if clip.borrowed > 0.005:
             steps.append(f"{clip.borrowed:.2f} s of the pause after the cue used")
         steps.append(f"speed ×{clip.speed:.2f}")
