@@ -69,6 +69,13 @@ class PoolOptions:
     backend: int  # index into BACKENDS
     address: str = ""
 
+    def make_pool(self) -> WorkerPool:
+        if self.backend == 0:
+            return LocalPool(self.workers)
+        from dubstudio.batch.ray_pool import LOCAL, RayPool
+
+        return RayPool(LOCAL if self.backend == 1 else self.address, workers=self.workers)
+
 
 class _Bridge(QObject):
     """Carries the controller's events from its thread to the window (queued signals)."""
@@ -257,7 +264,8 @@ class BatchWindow(QMainWindow):
             self.folder_edit.setText(str(self.controller.folder) if self.controller else "")
             return False
         try:
-            controller = BatchController(folder, self._make_pool)
+            # the controller builds its pool on its own thread, from the options read when the run started
+            controller = BatchController(folder, lambda: self._pool_options.make_pool())
         except UserError as error:
             self._report(error, "Cannot open the batch")
             return False
@@ -329,16 +337,6 @@ class BatchWindow(QMainWindow):
         return len(records)
 
     # ==== running ===============================================================================
-    def _make_pool(self) -> WorkerPool:
-        """Called by the controller on its thread: uses the options read when the run started."""
-        options = self._pool_options
-        if options.backend == 0:
-            return LocalPool(options.workers)
-        from dubstudio.batch.ray_pool import LOCAL, RayPool
-
-        address = LOCAL if options.backend == 1 else options.address
-        return RayPool(address, workers=options.workers)
-
     def _read_pool_options(self) -> PoolOptions:
         return PoolOptions(
             self.workers_spin.value(), self.backend_combo.currentIndex(), self.address_edit.text().strip()

@@ -1,4 +1,4 @@
-"""The waveform timeline, painted by hand (one widget, no item per segment).
+"""The waveform timeline, painted by hand (one widget, no item per segment; `painting.py` draws it).
 
 Only the visible time range is painted: segments in view come from a `core.timeline.TimeIndex`,
 waveform columns come from the peaks pyramid (`Peaks.range`), so a 3-hour project with
@@ -12,42 +12,33 @@ which the main window turns into an undoable command. Wheel scrolls, Ctrl+wheel 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
-import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
-    QFont,
     QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPen,
-    QPolygonF,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QHBoxLayout, QScrollBar, QSizePolicy, QVBoxLayout, QWidget
 
-from dubstudio.core.clip_peaks import COMPUTE_BUDGET_S, MAX_CLIP_WAVEFORMS, ClipPeakCache
+from dubstudio.core.clip_peaks import ClipPeakCache
 from dubstudio.core.project import Segment
 from dubstudio.core.snapping import PeakSource, dragged_span
-from dubstudio.core.timeline import TimeIndex, format_timecode
+from dubstudio.core.timeline import TimeIndex
 from dubstudio.stages.lipsync import MouthActivity
 from dubstudio.ui.document import ProjectDocument
-from dubstudio.ui.theme import ERROR_COLOR, WARNING_COLOR, is_dark, speaker_color
 from dubstudio.ui.timeline.mouth_lane import LANE_HEIGHT as MOUTH_LANE_HEIGHT
-from dubstudio.ui.timeline.mouth_lane import paint_mouth_lane
+from dubstudio.ui.timeline.painting import RULER_HEIGHT, TimelinePainter
 
-RULER_HEIGHT = 22
 EDGE_GRAB_PX = 6
 SNAP_PX = 8
 DRAG_THRESHOLD_PX = 3
 MIN_PX_PER_S = 0.05
 MAX_PX_PER_S = 4000.0
 ZOOM_STEP = 1.25
-TICK_STEPS = (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 
 
 @dataclass
@@ -196,181 +187,14 @@ class TimelineCanvas(QWidget):
     # ---- painting ------------------------------------------------------------------------------
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
-        palette = self.palette()
-        dark = is_dark(palette)
-        painter.fillRect(self.rect(), palette.base())
-        original_lane, dub_lane = self.lane_rects()
-        lane_fill = QColor("#232428") if dark else QColor("#f3f4f6")
-        painter.fillRect(original_lane, lane_fill)
-        painter.fillRect(dub_lane, lane_fill)
-        self._paint_ruler(painter, dark)
-        rows = self.visible_rows()
-        segments = self.doc.segments
-        self._paint_regions(painter, segments, rows, original_lane)
-        wave_color = QColor("#9fb7d6") if dark else QColor("#40618f")
-        if self.original is not None:
-            self._paint_wave(
-                painter, self.original, original_lane, wave_color, self.view_start, self.view_end
-            )
-        self._paint_dub_lane(painter, segments, rows, dub_lane, dark)
-        self._paint_lane_labels(painter, original_lane, dub_lane, dark)
-        mouth_lane = self.mouth_lane_rect()
-        if mouth_lane is not None:
-            paint_mouth_lane(
-                painter, mouth_lane, self.mouths, self.mouth_status, self.view_start, self.px_per_s, dark
-            )
-        self._paint_playhead(painter)
+        TimelinePainter(self, painter).paint()
         painter.end()
 
-    def _paint_ruler(self, painter: QPainter, dark: bool) -> None:
-        painter.fillRect(
-            QRectF(0, 0, self.width(), RULER_HEIGHT), QColor("#1b1c1f") if dark else QColor("#e4e6ea")
-        )
-        step = next((s for s in TICK_STEPS if s * self.px_per_s >= 90), TICK_STEPS[-1])
-        painter.setPen(QColor("#8a8f98"))
-        font = QFont(self.font())
-        font.setPointSizeF(max(7.5, font.pointSizeF() - 1.5))
-        painter.setFont(font)
-        tick = int(self.view_start / step) * step
-        while tick <= self.view_end:
-            x = self.x_of(tick)
-            painter.drawLine(QPointF(x, RULER_HEIGHT - 7), QPointF(x, RULER_HEIGHT))
-            label = format_timecode(max(tick, 0.0))
-            label = label[3:] if tick < 3600 else label
-            label = label if step < 1 else label.split(".")[0]
-            painter.drawText(QPointF(x + 3, RULER_HEIGHT - 8), label)
-            minor = step / 5
-            for k in range(1, 5):
-                mx = self.x_of(tick + k * minor)
-                painter.drawLine(QPointF(mx, RULER_HEIGHT - 3), QPointF(mx, RULER_HEIGHT))
-            tick += step
-
-    def _span_of(self, segment: Segment) -> tuple[float, float]:
+    def span_of(self, segment: Segment) -> tuple[float, float]:
+        """The segment's span as shown: the drag's preview while it is being dragged."""
         if self._preview is not None and self._preview[0] == segment.id:
             return self._preview[1], self._preview[2]
         return segment.start, segment.end
-
-    def _paint_regions(self, painter: QPainter, segments: list[Segment], rows: range, lane: QRectF) -> None:
-        selected = self.doc.selected_id
-        label_font = QFont(self.font())
-        label_font.setPointSizeF(max(7.5, label_font.pointSizeF() - 1))
-        painter.setFont(label_font)
-        metrics = painter.fontMetrics()
-        for row in rows:
-            segment = segments[row]
-            start, end = self._span_of(segment)
-            x0, x1 = self.x_of(start), self.x_of(end)
-            if x1 < 0 or x0 > self.width():
-                continue
-            color = speaker_color(self.doc.project.speaker_index(segment.speaker_id))
-            is_selected = segment.id == selected
-            fill = QColor(color)
-            fill.setAlpha(95 if is_selected else 50)
-            rect = QRectF(x0, lane.top(), max(x1 - x0, 1.0), lane.height())
-            painter.fillRect(rect, fill)
-            border = QColor(color)
-            border.setAlpha(230)
-            painter.setPen(QPen(QColor("#ffffff") if is_selected else border, 2 if is_selected else 1))
-            painter.drawLine(QPointF(x0, lane.top()), QPointF(x0, lane.bottom()))
-            painter.drawLine(QPointF(x1, lane.top()), QPointF(x1, lane.bottom()))
-            if segment.is_flagged:
-                flag = (
-                    ERROR_COLOR if any(i.severity == "error" for i in segment.open_issues) else WARNING_COLOR
-                )
-                painter.fillRect(QRectF(x0, lane.top(), max(x1 - x0, 2.0), 4), flag)
-            if x1 - x0 > 28:
-                text = f"{row + 1}  {segment.translated_text or segment.original_text}"
-                painter.setPen(QColor("#ffffff") if is_selected else QColor(color).lighter(150))
-                elided = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(x1 - x0 - 8))
-                painter.drawText(QPointF(x0 + 4, lane.top() + 6 + metrics.ascent()), elided)
-
-    def _paint_wave(
-        self, painter: QPainter, peaks: PeakSource, lane: QRectF, color: QColor, start: float, end: float
-    ) -> None:
-        """Fill the min/max envelope of [start, end) across the pixels it covers inside `lane`."""
-        start, end = max(start, 0.0), min(end, peaks.duration)
-        x0, x1 = max(self.x_of(start), 0.0), min(self.x_of(end), float(self.width()))
-        columns = int(x1 - x0)
-        if columns < 1 or end <= start:
-            return
-        t0, t1 = self.time_at(x0), self.view_start + x1 / self.px_per_s
-        mins, maxs = peaks.range(t0, t1, columns)
-        middle, half = lane.center().y(), lane.height() * 0.46
-        xs = x0 + np.arange(columns, dtype=np.float64) + 0.5
-        top = middle - np.maximum(maxs, 0.004) * half
-        bottom = middle - np.minimum(mins, -0.004) * half
-        points = [QPointF(x, y) for x, y in zip(xs, top, strict=True)]
-        points += [QPointF(x, y) for x, y in zip(xs[::-1], bottom[::-1], strict=True)]
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(color)
-        painter.drawPolygon(QPolygonF(points))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-
-    def _paint_dub_lane(
-        self, painter: QPainter, segments: list[Segment], rows: range, lane: QRectF, dark: bool
-    ) -> None:
-        wave_color = QColor("#d9b36c") if dark else QColor("#8a5a00")
-        if self.dub_track is not None:
-            self._paint_wave(painter, self.dub_track, lane, wave_color, self.view_start, self.view_end)
-        draw_waves = self.dub_track is None and len(rows) <= MAX_CLIP_WAVEFORMS and self.doc.project_dir
-        compute_until = time.perf_counter() + COMPUTE_BUDGET_S
-        self.clip_peaks.deferred = False
-        for row in rows:
-            segment = segments[row]
-            clip = segment.clip
-            if clip is None:
-                continue
-            x0, x1 = self.x_of(clip.start), self.x_of(clip.end)
-            if x1 < 0 or x0 > self.width():
-                continue
-            color = speaker_color(self.doc.project.speaker_index(segment.speaker_id))
-            color.setAlpha(45)
-            painter.fillRect(QRectF(x0, lane.top() + 2, max(x1 - x0, 1.0), lane.height() - 4), color)
-            if draw_waves:
-                compute = time.perf_counter() < compute_until
-                self._paint_clip_wave(painter, clip.path, clip.start, clip.end, lane, wave_color, compute)
-            if clip.overflow > 0:
-                over = QRectF(
-                    x1 - clip.overflow * self.px_per_s, lane.top() + 2, clip.overflow * self.px_per_s, 4
-                )
-                painter.fillRect(over, ERROR_COLOR)
-            if "synthesis" in segment.stale:
-                painter.setPen(QPen(WARNING_COLOR, 1, Qt.PenStyle.DashLine))
-                painter.drawRect(QRectF(x0, lane.top() + 2, max(x1 - x0, 1.0), lane.height() - 5))
-        if self.clip_peaks.deferred:
-            QTimer.singleShot(0, self.update)  # the clips left out come in the next paint
-
-    def _paint_clip_wave(
-        self,
-        painter: QPainter,
-        relative: str,
-        start: float,
-        end: float,
-        lane: QRectF,
-        color: QColor,
-        compute: bool,
-    ) -> None:
-        path = self.clip_peaks.path_of(self.doc.project_dir, relative)  # type: ignore[arg-type]
-        peaks = self.clip_peaks.get(path, compute=compute) if path is not None else None
-        if peaks is None:
-            return
-        shifted = _ShiftedPeaks(peaks, start)
-        self._paint_wave(painter, shifted, lane, color, start, min(end, start + peaks.duration))
-
-    def _paint_lane_labels(self, painter: QPainter, original: QRectF, dub: QRectF, dark: bool) -> None:
-        painter.setPen(QColor("#c9ccd1") if dark else QColor("#3b3f45"))
-        for lane, text in ((original, "Original"), (dub, "Dub")):
-            box = QRectF(4, lane.top() + lane.height() - 18, 58, 15)
-            painter.fillRect(box, QColor(0, 0, 0, 110) if dark else QColor(255, 255, 255, 170))
-            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
-
-    def _paint_playhead(self, painter: QPainter) -> None:
-        x = self.x_of(self.playhead)
-        if -2 <= x <= self.width() + 2:
-            painter.setPen(QPen(QColor("#ff4d4d"), 1.5))
-            painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
-            painter.setBrush(QColor("#ff4d4d"))
-            painter.drawPolygon(QPolygonF([QPointF(x - 5, 0), QPointF(x + 5, 0), QPointF(x, 7)]))
 
     # ---- mouse ---------------------------------------------------------------------------------
     def hit_test(self, x: float, y: float) -> tuple[str, str]:
@@ -473,21 +297,6 @@ class TimelineCanvas(QWidget):
             self.set_view_start(self.duration)
         else:
             super().keyPressEvent(event)
-
-
-class _ShiftedPeaks:
-    """A clip's peaks placed at `offset` on the timeline."""
-
-    def __init__(self, peaks: PeakSource, offset: float) -> None:
-        self.peaks = peaks
-        self.offset = offset
-
-    @property
-    def duration(self) -> float:
-        return self.offset + self.peaks.duration
-
-    def range(self, start_s: float, end_s: float, buckets: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.peaks.range(start_s - self.offset, end_s - self.offset, buckets)
 
 
 class TimelineWidget(QWidget):
