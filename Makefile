@@ -23,10 +23,12 @@ run: setup
 	fi
 
 # The suite runs offline: the download cache it installs models from is completed here first.
-# Two or more pytest-xdist workers (up to 4: each loads its own models) share the cores.
+# One pytest-xdist worker per 4 cores: each loads its own models and runs them on 2 threads, so on
+# 2 cores the suite runs in this process (two workers there took twice as long: 37 vs 18 minutes).
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) / 4 )))
 test: setup
 	$(PY) tests/support/prefetch_wheels.py
-	$(VENV)/bin/pytest -n auto --maxprocesses 4 --dist loadgroup
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 setup: system venv models
 

@@ -292,11 +292,14 @@ def pyannote_sample() -> dict[str, Path]:
 
 @pytest.fixture
 def model_loads():
-    """A callable: (model id, process id) of every real model this test has loaded so far, in this
-    process or any child (from the guard's log; see tests/support/guard/)."""
+    """A callable: (model id, process id) of every real model this test has loaded since this
+    fixture was set up (fixtures requested before it are not counted), in this process or any child
+    (from the guard's log; see tests/support/guard/)."""
+    log = os.environ[guard.LOG_VARIABLE]
+    before = len(guard.read_log(log))
 
     def loads() -> list[tuple[str, int]]:
-        events = guard.read_log(os.environ[guard.LOG_VARIABLE])
+        events = guard.read_log(log)[before:]
         return [(event[1], int(event[3])) for event in events if event[0] == "model"]
 
     return loads
@@ -344,8 +347,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         folder = _folder(item)
         group = folder if folder in SHARED_FIXTURE_FOLDERS else item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
-    rank = {folder: index for index, folder in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_folder(item), len(rank)))  # stable: file order is kept
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # a serial run keeps the files' order
+        rank = {folder: index for index, folder in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(_folder(item), len(rank)))  # stable: file order is kept
 
 
 # ---- rules ------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from dubstudio.core.dsp import resample
 from dubstudio.core.media import load_wav
 from dubstudio.core.store import load_project
 from dubstudio.pipeline.mix import true_peak_db
+from dubstudio.stages.synthesis import LEAD_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "resources" / "sample" / "dialogue.mp4"
@@ -101,7 +102,8 @@ def test_dub_writes_the_project_and_subtitles(dubbed):
     for segment in project.segments:
         assert segment.original_text and segment.translated_text and segment.tts_text
         assert segment.voice_id and segment.clip is not None
-        assert segment.clip.start == segment.start
+        assert segment.clip.start == pytest.approx(segment.start - segment.clip.lead, abs=1e-6)
+        assert 0 <= segment.clip.lead <= LEAD_SECONDS
     for name in (
         "source.srt",
         "target.srt",

@@ -47,6 +47,13 @@ def app_settings(tmp_path) -> AppSettings:
     return settings
 
 
+@pytest.fixture(scope="session")
+def measured_spanish_voices(engines) -> None:
+    """The Spanish voices measured and stored in the suite's data dir (voice QA loads the Whisper
+    judge and CAM++ in this process), before a test that checks which process loads the recogniser."""
+    engines.catalog("es")
+
+
 @pytest.fixture
 def make_window(qtbot, app_settings):
     """Build main windows; closed here after the test (not by qtbot, which would close them before

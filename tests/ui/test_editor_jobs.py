@@ -93,6 +93,7 @@ class GatedSynthesizer(EspeakSynthesizer):
         return spoken if spoken is not None else super().synthesize(request)
 
 
+@pytest.mark.slow
 def test_a_job_detached_by_opening_another_project_never_writes_into_it(
     make_window, qtbot, dubbed, espeak_dub, tmp_path
 ):
@@ -181,6 +182,7 @@ def test_a_child_process_traceback_goes_into_the_details_only(make_window, qtbot
     assert list(log_dir.glob("crash-*.log"))
 
 
+@pytest.mark.slow
 def test_a_project_naming_an_unknown_engine_is_a_clear_error(make_window, dubbed, log_dir):
     project = load_project(dubbed)
     project.settings.synthesizer = "festival"
@@ -199,6 +201,7 @@ def test_a_project_naming_an_unknown_engine_is_a_clear_error(make_window, dubbed
     assert not list(log_dir.glob("*"))  # a user error is not a crash
 
 
+@pytest.mark.slow
 def test_a_disk_filling_up_while_writing_a_take_is_a_clear_error(make_window, qtbot, dubbed, log_dir):
     """A file-size limit is the unprivileged way to make writes fail like on a full disk (see
     tests/reliability: EFBIG, like ENOSPC). It is set once espeak-ng has spoken (the program itself

@@ -73,6 +73,7 @@ def edit_in_inspector(window, label: str, text: str) -> None:
 # ---- keyboard ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_ignore_an_issue_with_its_shortcut_and_undo(window, qtbot):
     activate(window, qtbot)
     open_issues = window.review.open_issue_count()
@@ -89,6 +90,7 @@ def test_ignore_an_issue_with_its_shortcut_and_undo(window, qtbot):
     qtbot.waitUntil(lambda: window.review.open_issue_count() == open_issues, timeout=scaled_ms(3000))
 
 
+@pytest.mark.slow
 def test_split_merge_and_undo_with_their_shortcuts(window, qtbot):
     activate(window, qtbot)
     click_row(window, 7)
@@ -113,6 +115,7 @@ def test_split_merge_and_undo_with_their_shortcuts(window, qtbot):
 # ---- playback ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_play_original_stops_at_the_end_of_the_cue(window, qtbot):
     activate(window, qtbot)
     click_row(window, 7)
@@ -129,6 +132,7 @@ def test_play_original_stops_at_the_end_of_the_cue(window, qtbot):
     assert cue.end - 0.05 <= window.player.position() <= cue.end + 0.35, (window.player.position(), cue.end)
 
 
+@pytest.mark.slow
 def test_switching_between_original_dub_and_mix(window, qtbot, project_dir):
     activate(window, qtbot)
     press(window, "Ctrl+2")  # no dub audio yet: the original stays and the window says why
@@ -156,6 +160,7 @@ def test_switching_between_original_dub_and_mix(window, qtbot, project_dir):
 
 @pytest.mark.parametrize(("answer", "closes", "saved"), [("Save", True, True), ("Discard", True, False),
                                                           ("Cancel", False, False)])  # fmt: skip
+@pytest.mark.slow
 def test_closing_with_unsaved_changes_asks(window, qtbot, project_dir, answer, closes, saved):
     click_row(window, 0)
     edit_in_inspector(window, "Translation:", "Hola, quien habla?")
@@ -175,6 +180,7 @@ def test_closing_with_unsaved_changes_asks(window, qtbot, project_dir, answer, c
 # ---- dialogs -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_export_through_its_dialog(window, qtbot, tmp_path):
     window.quiet_dialogs = False  # the user sees the result dialog
     out = tmp_path / "delivery"
@@ -229,6 +235,7 @@ def test_settings_through_their_dialog(window, qtbot, app_settings):
     assert shown["dub"].startswith("French")  # the new default
 
 
+@pytest.mark.slow
 def test_model_manager_lists_and_verifies_the_installed_models(window, qtbot, suite_models):
     dialogs = Dialogs()
     rows: dict[str, str] = {}
@@ -341,7 +348,9 @@ def _status_bar_progress(window) -> tuple[str, int]:
 
 
 @pytest.mark.slow
-def test_new_project_dialog_recognises_in_a_child_process(make_window, qtbot, tmp_path, model_loads):
+def test_new_project_dialog_recognises_in_a_child_process(
+    measured_spanish_voices, make_window, qtbot, tmp_path, model_loads
+):
     """Through the New-project dialog on a video without subtitles: recognition runs in its own
     process (the window's process never loads the recogniser), its transcript appears, and the
     status bar's Cancel button then stops the rest of the pipeline with the finished stages kept."""

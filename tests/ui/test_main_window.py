@@ -41,6 +41,7 @@ def test_opening_a_project_fills_every_view(window):
     assert "call" in window.windowTitle()
 
 
+@pytest.mark.slow
 def test_editing_a_transcript_marks_work_stale_and_undo_restores_it(window):
     segment = window.doc.segment("seg-004")
     index = _row_index(window, 4, Column.ORIGINAL)
@@ -107,6 +108,7 @@ def test_dragging_a_region_moves_it_without_overlapping_its_neighbour(window):
     assert window.undo_stack.count() == 1
 
 
+@pytest.mark.slow
 def test_f8_walks_the_review_queue_and_resolving_updates_the_count(window, qtbot):
     activate(window, qtbot)
     press(window, "F8")
@@ -155,6 +157,7 @@ def test_split_then_merge_and_undo_both(window):
     assert window.table.proxy.rowCount() == 13
 
 
+@pytest.mark.slow
 def test_picking_an_earlier_take(window):
     segment = window.doc.segment("seg-003")
     current = segment.clip.path
@@ -197,6 +200,7 @@ def test_cps_and_fit_cells_warn(window):
     assert model.index(0, Column.CPS).data(Qt.ItemDataRole.BackgroundRole) is None
 
 
+@pytest.mark.slow
 def test_save_autosave_and_recovery(window, make_window, project_dir):
     window.table.proxy.setData(_row_index(window, 0, Column.TRANSLATION), "¿Aló?")
     window.files.autosave()
@@ -224,6 +228,7 @@ def test_a_broken_project_is_reported_not_raised(make_window, tmp_path, monkeypa
     assert window.doc.project is None
 
 
+@pytest.mark.slow
 def test_preview_renders_dub_and_mix_tracks(window, qtbot, project_dir):
     with qtbot.waitSignal(window.job_finished, timeout=scaled_ms(60000)):
         assert window.project_jobs.render_preview()

@@ -49,6 +49,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_install_a_translation_pair_from_the_dialog(tmp_path):
     with argos_index_server(tmp_path / "index") as base:
         completed = subprocess.run(

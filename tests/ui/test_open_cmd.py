@@ -14,6 +14,7 @@ from dubstudio.cli.main import main
 pytestmark = pytest.mark.gui
 
 
+@pytest.mark.slow
 def test_open_with_screenshot_writes_a_png(project_dir, tmp_path):
     """Run as the user does, in its own process (on the test's Xvfb display): running the editor's
     event loop inside the test process left later tests' background-job results undelivered."""
