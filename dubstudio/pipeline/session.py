@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 LIGHT_SYNTHESIZERS = ("kokoro", "espeak")
 #: what a warm-up synthesizes so the engine's first real call is as fast as the next ones
 WARM_UP_TEXT = "Hola."
+#: what a warm-up translates, for the same reason (a word every source language can carry)
+WARM_UP_SOURCE_TEXT = "OK."
 
 
 class EngineSession:
@@ -115,15 +117,20 @@ class EngineSession:
     def warm(
         self, project: Project, cancel: CancelToken | None = None, progress: ProgressCallback | None = None
     ) -> None:
-        """Load what a redo of this project needs: its translator, its voices' synthesizers (one
-        short synthesis each, so sessions and thread pools exist) and the measured voice catalog
+        """Load what a redo of this project needs: its translator (one short translation per target,
+        so Apertium's chains run and Argos's models are loaded), its voices' synthesizers (one short
+        synthesis each, so sessions and thread pools exist) and the measured voice catalog
         (`progress` hears its measurement, which only a first run does)."""
         from dubstudio.engines.base import SynthesisRequest
 
         engines = self.engines(project.settings)
         source, target = project.source_language, project.target_language
         if source and target:
-            engines.translator(source, [project.display_subtitle_language, target])
+            targets = [project.display_subtitle_language, target]
+            translator = engines.translator(source, targets)
+            for language in dict.fromkeys(targets):
+                if translator is not None and language != source:
+                    translator.translate([WARM_UP_SOURCE_TEXT], source, language)
         if cancel is not None:
             cancel.raise_if_cancelled()
         voices = engines.catalog(target, project.speakers, progress=progress, cancel=cancel) if target else []
