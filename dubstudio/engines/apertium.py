@@ -221,7 +221,9 @@ class ApertiumTranslator:
     # ---- the processes -------------------------------------------------------------------------
     @cached_property
     def _bin_dir(self) -> Path:
-        return Path(self.executable or "/usr/bin/apertium").resolve().parent
+        """Where `apertium` and its programs are (the wrapper puts it first on their PATH)."""
+        assert self.executable is not None  # `mode()` found a mode: Apertium is installed
+        return Path(self.executable).resolve().parent
 
     def _format(self, program: str, data: bytes, timeout: float) -> bytes:
         """`data` through the `txt` deformatter or reformatter (small programs: a few ms a call)."""
