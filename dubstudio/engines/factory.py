@@ -12,6 +12,7 @@ Sharing. One `Engines` may serve many jobs (the editor keeps one per window:
 `pipeline.session.EngineSession`) as long as `engine_key(settings)` is the same: only the settings
 in `ENGINE_SETTINGS` shape an engine. Building is locked, so jobs on different threads (a job
 detached while inside an engine call, the editor's warm-up) get the same engines, built once.
+`close()` ends the processes an engine keeps running between jobs (Apertium's chains).
 """
 
 from __future__ import annotations
@@ -88,6 +89,13 @@ def _voice_embedder(device: str):
         return loaded[0].embed(resample(audio, rate, SAMPLE_RATE))
 
     return embed
+
+
+def _close(engine: object) -> None:
+    """End an engine's helper processes, for the engines that keep some (`close()`)."""
+    close = getattr(engine, "close", None)
+    if close is not None:
+        close()
 
 
 class Engines:
@@ -168,6 +176,7 @@ class Engines:
                     f"{source}→{missing[0]}",
                     fix="Choose the same language for subtitles and dub, or install the missing pair.",
                 )
+            _close(self._translator)
             self._translator = picked
         return self._translator
 
@@ -259,6 +268,13 @@ class Engines:
     def separator(self) -> Separator | None:
         """The source-separation engine, when one was supplied (none ships with this build)."""
         return self._separator
+
+    def close(self) -> None:
+        """End the helper processes the engines keep running (Apertium's chains); the models loaded
+        in this process go with the set. An engine used after this starts its helpers again."""
+        with self._lock:
+            translator = self._translator
+        _close(translator)
 
     def names(self) -> dict[str, str]:
         """Which engine does what, for project.diagnostics.engines (only those built so far)."""

@@ -6,12 +6,14 @@ setting that shapes an engine changes.
 export and the voice list all go through it), so the Kokoro session, the translator and the voice
 catalog load once. `warm(project)` builds what the project's next redo needs, in the background
 after the window has painted. Recognition runs in a child process (`isolation.ChildProcess`) that
-stays alive between jobs with its models loaded; `close()` ends it, with the window.
+stays alive between jobs with its models loaded, as does each Apertium chain the translator started;
+`close()` ends them, with the window.
 
 Sharing. The window runs one user job at a time, but a job detached while inside an engine call
 (its project was closed) and the background jobs (warm-up, voice list) may use the same engines at
-the same time: building them is locked (`Engines`), Kokoro's session is thread-safe, espeak-ng and
-Apertium run a process per call, and the recognition child takes one call at a time.
+the same time: building them is locked (`Engines`), Kokoro's session is thread-safe, espeak-ng runs
+a process per call, and Apertium's running chains and the recognition child take one call at a time.
+Replacing the engine set (a setting changed) or closing the session ends the old set's processes.
 
 Nothing here imports the pipeline's stages at import time: the window creates its session on the
 GUI thread, and the heavy modules load on the job threads.
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 LIGHT_SYNTHESIZERS = ("kokoro", "espeak")
 #: what a warm-up synthesizes so the engine's first real call is as fast as the next ones
 WARM_UP_TEXT = "Hola."
+#: what a warm-up translates, for the same reason (a word every source language can carry)
+WARM_UP_SOURCE_TEXT = "OK."
 
 
 class EngineSession:
@@ -65,6 +69,8 @@ class EngineSession:
                 return self._injected
             key = engine_key(settings)
             if self._engines is None or key != self._key:
+                if self._engines is not None:
+                    self._engines.close()  # its helpers start again if a detached job calls it later
                 self._engines, self._key = Engines(settings), key
                 self.builds += 1
             return self._engines
@@ -111,15 +117,20 @@ class EngineSession:
     def warm(
         self, project: Project, cancel: CancelToken | None = None, progress: ProgressCallback | None = None
     ) -> None:
-        """Load what a redo of this project needs: its translator, its voices' synthesizers (one
-        short synthesis each, so sessions and thread pools exist) and the measured voice catalog
+        """Load what a redo of this project needs: its translator (one short translation per target,
+        so Apertium's chains run and Argos's models are loaded), its voices' synthesizers (one short
+        synthesis each, so sessions and thread pools exist) and the measured voice catalog
         (`progress` hears its measurement, which only a first run does)."""
         from dubstudio.engines.base import SynthesisRequest
 
         engines = self.engines(project.settings)
         source, target = project.source_language, project.target_language
         if source and target:
-            engines.translator(source, [project.display_subtitle_language, target])
+            targets = [project.display_subtitle_language, target]
+            translator = engines.translator(source, targets)
+            for language in dict.fromkeys(targets):
+                if translator is not None and language != source:
+                    translator.translate([WARM_UP_SOURCE_TEXT], source, language)
         if cancel is not None:
             cancel.raise_if_cancelled()
         voices = engines.catalog(target, project.speakers, progress=progress, cancel=cancel) if target else []
@@ -156,8 +167,12 @@ class EngineSession:
         check_engine_names(settings, project_file)
 
     def close(self) -> None:
-        """End the recognition process (the window is closing). The engines go with the session."""
+        """End the recognition process and the engines' helper processes (the window is closing);
+        engines handed in belong to their caller. The models go with the session."""
         with self._lock:
             recognition, self._recognition, self._closed = self._recognition, None, True
+            built = self._engines if self._injected is None else None
         if recognition is not None:
             recognition.close()
+        if built is not None:
+            built.close()

@@ -40,7 +40,7 @@ from dubstudio.stages.sentences import Sentence, distribute, sentences
 from dubstudio.stages.speech_rate import DEFAULT_ENGINE, calibrated_engines, estimate_duration, speech_rate
 
 STAGE = "translation"
-#: cues per engine call: big enough for Apertium's one-process batches, small enough to cancel quickly
+#: cues per engine call: big enough for Apertium's one-exchange batches, small enough to cancel quickly
 BATCH_SIZE = 24
 
 

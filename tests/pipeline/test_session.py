@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from process_groups import started_groups
 
 from dubstudio.core.project import Settings
 from dubstudio.engines.factory import Engines, UnknownEngineError, engine_key
@@ -65,3 +66,20 @@ def test_a_closed_session_starts_no_recognition_process():
     session.close()
     with pytest.raises(Exception, match="window was closed"):
         session.recognition_process()
+
+
+def test_replacing_the_engines_or_closing_the_session_ends_the_apertium_chains():
+    before = started_groups()
+    session = EngineSession(isolate_recognition=False)
+
+    def translate(synthesizer: str) -> None:
+        engines = session.engines(Settings(device="cpu", translator="apertium", synthesizer=synthesizer))
+        engines.translator("en", ["es"]).translate(["Good morning."], "en", "es")
+
+    translate("espeak")
+    translate("espeak")
+    assert len(started_groups() - before) == 1  # one chain for the window's jobs
+    translate("kokoro")  # an engine setting changed: a new set, the old one's chain ended
+    assert len(started_groups() - before) == 1 and session.builds == 2
+    session.close()
+    assert started_groups() - before == set()
