@@ -31,7 +31,9 @@ Fixtures: `suite_models` (the run's models folder; fails when a default model is
 `source_models` (the installed packs it links to), `data_dir` (tests/data), `pyannote_sample`,
 `counting_synthesizer`, `model_loads` (which real models this test loaded, in which process), and the
 real engines loaded once per session: `whisper_base`, `diarizer`, `kokoro`, `engines` (an `Engines`
-with them for pipeline runs). Folder-specific fixtures live in each folder's conftest.py.
+with them for pipeline runs), and `dubbed_sample`: the bundled sample dubbed once per run by the real
+`dubstudio dub` (read it, or copy it before changing it). Folder-specific fixtures live in each
+folder's conftest.py.
 
 Rules, enforced by the hooks at the end of this file
 ----------------------------------------------------
@@ -281,6 +283,28 @@ def engines(kokoro):
     from dubstudio.engines.factory import Engines
 
     return Engines(Settings(device="cpu"), synthesizers=[kokoro, EspeakSynthesizer()])
+
+
+@pytest.fixture(scope="session")
+def dubbed_sample(tmp_path_factory) -> Path:
+    """The bundled sample as `dubstudio dub resources/sample/dialogue.mp4 --to es --out DIR` leaves it
+    (recognition, diarization, Apertium, Kokoro, the mix and the muxed video), made once per run by
+    the real CLI with a voice library of its own, so earlier tests cannot change its voices. Several
+    folders read it; a test that changes it works on a copy."""
+    from badinput import REPO, run_dubstudio
+
+    sample = REPO / "resources" / "sample" / "dialogue.mp4"
+    if not sample.is_file():
+        pytest.fail(f"the bundled sample {sample} is missing (resources/sample/make_sample.py makes it)")
+    work = tmp_path_factory.mktemp("dubbed-sample")
+    out = work / "sample"
+    result = run_dubstudio(
+        "dub", sample, "--to", "es", "--out", out,
+        env={"DUBSTUDIO_VOICE_LIBRARY": str(work / "voice_library.sqlite")}, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -87,7 +87,8 @@ class GatedSynthesizer(EspeakSynthesizer):
 
     def synthesize(self, request):
         spoken = super().synthesize(request) if self.after else None
-        if self.armed.is_set():
+        if self.armed.is_set():  # only the first call after arming waits: the window's other jobs pass
+            self.armed.clear()
             self.entered.set()
             self.release.wait(60)
         return spoken if spoken is not None else super().synthesize(request)
