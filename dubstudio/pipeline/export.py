@@ -35,14 +35,8 @@ from dubstudio.core.progress import CancelToken, ProgressCallback, ignore_progre
 from dubstudio.core.project import Project
 from dubstudio.core.subtitles import export_subtitles
 from dubstudio.engines.base import Separator
-from dubstudio.pipeline.mix import (
-    BLOCK_FRAMES,
-    MixResult,
-    ScratchTrack,
-    load_clips,
-    render_mix,
-    write_track,
-)
+from dubstudio.pipeline.mix import MixResult, load_clips, render_mix, write_track
+from dubstudio.pipeline.tracks import BLOCK_FRAMES, ScratchTrack
 
 STAGE = "export"
 EXTRAS_DIR = "exports"

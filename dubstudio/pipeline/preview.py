@@ -12,7 +12,8 @@ import numpy as np
 from dubstudio.core.media import WavReader, source_wav_path, wav_writer
 from dubstudio.core.progress import CancelToken, ProgressCallback, stage_reporter
 from dubstudio.core.project import Project
-from dubstudio.pipeline.mix import BLOCK_FRAMES, load_clips, mix_blocks
+from dubstudio.pipeline.mix import load_clips, mix_blocks
+from dubstudio.pipeline.tracks import BLOCK_FRAMES
 
 #: where the preview tracks go, inside the project folder
 PREVIEW_DIR = "cache/preview"

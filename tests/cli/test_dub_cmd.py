@@ -22,7 +22,7 @@ import soundfile as sf
 from dubstudio.core.dsp import resample
 from dubstudio.core.media import load_wav
 from dubstudio.core.store import load_project
-from dubstudio.pipeline.mix import true_peak_db
+from dubstudio.pipeline.mastering import true_peak_db
 from dubstudio.stages.synthesis import LEAD_SECONDS
 
 ROOT = Path(__file__).resolve().parents[2]

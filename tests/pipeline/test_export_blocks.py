@@ -23,7 +23,8 @@ from dubstudio.core.media import load_wav, source_wav_path
 from dubstudio.core.progress import ignore_progress
 from dubstudio.core.project import Project
 from dubstudio.pipeline.export import export_project
-from dubstudio.pipeline.mix import duck_gain, limit_true_peak, true_peak_db
+from dubstudio.pipeline.mastering import limit_true_peak, true_peak_db
+from dubstudio.pipeline.mix import duck_gain
 from dubstudio.pipeline.preview import render_preview
 
 DATA = Path(__file__).resolve().parents[1] / "data"

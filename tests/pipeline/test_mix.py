@@ -8,15 +8,8 @@ import pytest
 from scipy.signal import resample_poly
 
 from dubstudio.core.media import load_wav
-from dubstudio.pipeline.mix import (
-    PlacedClip,
-    duck_gain,
-    integrated_loudness,
-    limit_true_peak,
-    place_clips,
-    render_mix,
-    true_peak_db,
-)
+from dubstudio.pipeline.mastering import integrated_loudness, limit_true_peak, true_peak_db
+from dubstudio.pipeline.mix import PlacedClip, duck_gain, place_clips, render_mix
 
 RATE = 48_000
 DATA = Path(__file__).resolve().parents[1] / "data"
