@@ -145,43 +145,53 @@ def main() -> int:
     def press(key: Qt.Key) -> None:
         keys(key, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
 
-    resynth = [_redo(app, window, press, Qt.Key.Key_Y, cue_id) for _ in range(args.rounds)]
-    retrans = [_redo(app, window, press, Qt.Key.Key_R, cue_id) for _ in range(args.rounds)]
     project = window.doc.project
     cue = window.doc.segment(cue_id)
-
     # the bare calls on the window's own (warm) engines, on a job thread like the redo's (which runs
     # at a lower CPU priority than the window: on a busy machine that matters)
     engines = window.session.engines(project.settings)
     catalog = engines.catalog(project.target_language, project.speakers)
     voice = next(v for v in catalog if v.id == project.voice_for(cue))
     synthesizer = engines.synthesizers()[voice.engine]
-    language = cue.tts_language or project.target_language
-    request = SynthesisRequest(cue.tts_text, voice, language, speed=cue.clip.engine_speed)
     translator = engines.translator(project.source_language, [project.target_language])
-    bare: list[tuple[float, float]] = []
-    bare_translation: list[tuple[float, float]] = []
-    stage: list[tuple[float, float]] = []
     spoken: list[float] = []
 
-    def timed(results: list[tuple[float, float]], call) -> None:
-        wall, cpu = time.perf_counter(), time.process_time()  # the engine's threads are the process's
-        call()
-        results.append((time.perf_counter() - wall, time.process_time() - cpu))
+    def bare_synthesis() -> None:
+        current = window.doc.segment(cue_id)
+        language = current.tts_language or project.target_language
+        request = SynthesisRequest(current.tts_text, voice, language, speed=current.clip.engine_speed)
+        spoken.append(len(synthesizer.synthesize(request).audio) / 24_000)
 
-    def bare_calls(_job) -> None:
-        for _ in range(args.rounds):
-            timed(bare, lambda: spoken.append(len(synthesizer.synthesize(request).audio) / 24_000))
-        for _ in range(args.rounds):
-            timed(bare_translation, lambda: translator.translate(
-                [cue.original_text], project.source_language, project.target_language))  # fmt: skip
-        for _ in range(args.rounds):
-            timed(stage, lambda: synthesize_segments(
-                copy.deepcopy(project.segments), project, engines.synthesizers(), catalog, folder,
-                only_ids={cue_id}, force=True, source_audio=source_wav_path(folder)))  # fmt: skip
+    def bare_translation() -> None:
+        translator.translate([cue.original_text], project.source_language, project.target_language)
 
-    window.jobs.start_background("bench", bare_calls)
-    _wait(app, lambda: not window.jobs.is_busy("bench"), "the bare calls")
+    def bare_stage() -> None:
+        synthesize_segments(
+            copy.deepcopy(project.segments), project, engines.synthesizers(), catalog, folder,
+            only_ids={cue_id}, force=True, source_audio=source_wav_path(folder))  # fmt: skip
+
+    def on_job_thread(call) -> tuple[float, float]:
+        timing: list[tuple[float, float]] = []
+
+        def job(_job) -> None:
+            wall, cpu = time.perf_counter(), time.process_time()  # the engine's threads are the process's
+            call()
+            timing.append((time.perf_counter() - wall, time.process_time() - cpu))
+
+        window.jobs.start_background("bench", job)
+        _wait(app, lambda: not window.jobs.is_busy("bench"), "a bare call")
+        return timing[0]
+
+    # each redo is followed by its bare call, so a change in the machine's load hits both alike
+    resynth, bare, retrans, bare_translations, stage = [], [], [], [], []
+    for _ in range(args.rounds):
+        resynth.append(_redo(app, window, press, Qt.Key.Key_Y, cue_id))
+        bare.append(on_job_thread(bare_synthesis))
+        stage.append(on_job_thread(bare_stage))
+    for _ in range(args.rounds):
+        retrans.append(_redo(app, window, press, Qt.Key.Key_R, cue_id))
+        bare_translations.append(on_job_thread(bare_translation))
+    cue = window.doc.segment(cue_id)
     window.undo_stack.clear()
     window.doc.set_dirty(False)
     window.close()
@@ -198,16 +208,17 @@ def main() -> int:
     print(f"load average {load_before:.1f} before, {load_after:.1f} after ({os.cpu_count()} cores)")
     print(summary("bare Kokoro call (job thread)", bare))
     print(summary(f"bare {translator.name} call (job thread; its child processes' CPU not counted)",
-                  bare_translation))  # fmt: skip
+                  bare_translations))  # fmt: skip
     print(summary("synthesis stage for the cue (job thread)", stage))
     rows = (("Re-synthesize (Ctrl+Shift+Y)", resynth, bare, "< 1.5 s"),
-            ("Re-translate (Ctrl+Shift+R)", retrans, bare_translation, "< 0.5 s"))  # fmt: skip
+            ("Re-translate (Ctrl+Shift+R)", retrans, bare_translations, "< 0.5 s"))  # fmt: skip
     for label, runs, engine, target in rows:
-        best = min(wall for wall, _cpu in runs)
+        ratios = [wall / bare_wall for (wall, _cpu), (bare_wall, _bare_cpu) in zip(runs, engine, strict=True)]
         cpu = min(c for _wall, c in runs)
-        best_bare, bare_cpu = min(wall for wall, _cpu in engine), min(cpu for _wall, cpu in engine)
-        print(summary(f"{label} → playable take", runs) + f"; {best / best_bare:.2f}× the bare call's wall, "
-              f"{cpu / max(bare_cpu, 1e-3):.2f}× its CPU (target {target})")  # fmt: skip
+        bare_cpu = min(c for _wall, c in engine)
+        print(summary(f"{label} → playable take", runs) + f"; first {runs[0][0]:.2f} s; median "
+              f"{statistics.median(ratios):.2f}× its bare call's wall (paired, range {min(ratios):.2f}–"
+              f"{max(ratios):.2f}), {cpu / max(bare_cpu, 1e-3):.2f}× its CPU (target {target})")  # fmt: skip
     print(f"engine sets built by the window: {window.session.builds}")
     shutil.rmtree(work, ignore_errors=True)
     return 0

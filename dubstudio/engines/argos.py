@@ -150,6 +150,9 @@ def _in_context(translation, text: str, previous: str) -> str:
         [tokenizer.encode(f"{previous} {text}")],
         target_prefix=[prefix],
         beam_size=4,
+        # the text is not empty: its translation is at least a token after the prefix (a model
+        # may otherwise stop where the sentence before ends, and the context would be lost)
+        min_decoding_length=len(prefix) + 1,
         max_decoding_length=len(prefix) + 3 * len(own) + 8,
         replace_unknowns=True,
     )

@@ -41,10 +41,22 @@ log = logging.getLogger(__name__)
 #: hundreds of milliseconds): the editor's voice list offers these; voices of other engines that a
 #: project uses are still offered (the window adds every voice in use)
 LIGHT_SYNTHESIZERS = ("kokoro", "espeak")
-#: what a warm-up synthesizes so the engine's first real call is as fast as the next ones
+#: what a warm-up synthesizes when the project has no dub text yet
 WARM_UP_TEXT = "Hola."
+#: a warm-up speaks a cue of the project's own text of up to this many characters (about 6 s of
+#: speech): a one-word warm-up leaves onnxruntime's buffers sized for a few tokens, and the first
+#: redo of a real cue paid to grow them (2.3–3.1 s instead of 1.4 s, `bench/editor_redo.py`)
+WARM_UP_CHARACTERS = 90
 #: what a warm-up translates, for the same reason (a word every source language can carry)
 WARM_UP_SOURCE_TEXT = "OK."
+
+
+def warm_up_text(text: str) -> str:
+    """`text` cut after its last word within `WARM_UP_CHARACTERS`, or `WARM_UP_TEXT` when empty."""
+    if len(text) > WARM_UP_CHARACTERS:
+        cut = text[:WARM_UP_CHARACTERS]
+        text = cut.rsplit(" ", 1)[0] if " " in cut else cut
+    return text.strip() or WARM_UP_TEXT
 
 
 class EngineSession:
@@ -136,15 +148,15 @@ class EngineSession:
         voices = engines.catalog(target, project.speakers, progress=progress, cancel=cancel) if target else []
         catalog = {voice.id: voice for voice in voices}
         synthesizers = engines.synthesizers()
-        used = {project.voice_for(segment) for segment in project.segments}
         warmed: set[str] = set()
-        for voice_id in sorted(used):
-            voice = catalog.get(voice_id)
+        for segment in sorted(project.segments, key=lambda s: -len(s.tts_text[:WARM_UP_CHARACTERS])):
+            voice = catalog.get(project.voice_for(segment))
             if voice is None or voice.engine in warmed or voice.engine not in synthesizers:
                 continue
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            synthesizers[voice.engine].synthesize(SynthesisRequest(WARM_UP_TEXT, voice, target))
+            request = SynthesisRequest(warm_up_text(segment.tts_text), voice, segment.tts_language or target)
+            synthesizers[voice.engine].synthesize(request)
             warmed.add(voice.engine)
 
     def voice_choices(self, settings: Settings, language: str | None) -> list[tuple[str, str]]:

@@ -234,7 +234,8 @@ def plan_takes(
     last = _latest_starts(ends, lengths, guard)
     starts, previous_end = [], -math.inf
     for i, span in enumerate(spans):
-        start = min(max(span.cue_start, earliest[i], previous_end + guard), last[i])
+        # never before 0: the bisected speed leaves `last` up to 1e-9 s before an earliest of 0
+        start = max(0.0, min(max(span.cue_start, earliest[i], previous_end + guard), last[i]))
         starts.append(start)
         previous_end = start + lengths[i]
     limits = [min(spans[i].hard_end, starts[i + 1] - guard) for i in range(count - 1)]
@@ -532,7 +533,8 @@ def _take(job: _Job, plan: PlannedTake, max_speed: float, force: bool) -> Segmen
     key = _cache_key(job, fitting)
     clip = None if force else _cached_clip(job.folder, key)
     if clip is not None:  # the cue may have moved on the timeline with the same slot and room
-        clip = replace(clip, start=start - clip.lead, end=start - clip.lead + clip.duration)
+        lead = min(clip.lead, start)  # its lead was rounded to 0.1 ms: never before 0 s
+        clip = replace(clip, start=start - lead, end=start - lead + clip.duration)
     else:
         clip = _render(job, fitting, key)
         clip = replace(clip, path=(job.folder / f"{key}.wav").relative_to(job.project_dir).as_posix())

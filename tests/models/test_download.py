@@ -141,7 +141,7 @@ def test_a_corrupted_download_is_rejected_and_discarded(server, payload, tmp_pat
     _base, root, _handler = server
     url, data = payload
     expected = hashlib.sha256(data).hexdigest()
-    (root / "weights.bin").write_bytes(data[:1000] + b"\x00" + data[1001:])  # one byte flipped in transit
+    (root / "weights.bin").write_bytes(data[:1000] + bytes([data[1000] ^ 0xFF]) + data[1001:])  # flipped
     with pytest.raises(UserError, match="corrupted") as caught:
         download_file(url, tmp_path / "weights.bin", sha256=expected)
     assert expected in caught.value.problem

@@ -10,7 +10,7 @@ from process_groups import started_groups
 
 from dubstudio.core.project import Settings
 from dubstudio.engines.factory import Engines, UnknownEngineError, engine_key
-from dubstudio.pipeline.session import EngineSession
+from dubstudio.pipeline.session import WARM_UP_CHARACTERS, WARM_UP_TEXT, EngineSession, warm_up_text
 
 
 def test_the_same_engines_serve_every_job_until_an_engine_setting_changes():
@@ -83,3 +83,15 @@ def test_replacing_the_engines_or_closing_the_session_ends_the_apertium_chains()
     assert len(started_groups() - before) == 1 and session.builds == 2
     session.close()
     assert started_groups() - before == set()
+
+
+def test_a_warm_up_speaks_a_real_cue_cut_at_a_word():
+    """A one-word warm-up left the first real redo paying for buffers sized for a few tokens."""
+    long_cue = (
+        "Mañana revisaremos el presupuesto juntos y decidiremos qué proyectos seguirán adelante este año."
+    )
+    text = warm_up_text(long_cue)
+    assert len(text) <= WARM_UP_CHARACTERS and long_cue.startswith(text)
+    assert text.endswith("adelante")  # the last whole word inside the limit, never half a word
+    assert warm_up_text("Buenos días.") == "Buenos días."
+    assert warm_up_text("   ") == WARM_UP_TEXT  # a project without dub text yet

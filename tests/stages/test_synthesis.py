@@ -120,6 +120,13 @@ def _span(start: float, end: float, need: float, next_start: float, lead: float 
     return TakeSpan(start, need, max(0.0, start - lead), min(hard, end + 1.0), hard)
 
 
+def test_a_take_that_leads_to_the_very_start_of_the_film_never_starts_before_it():
+    """The second half of the pyannote call: its first cue at 0.457 s needs the lead up to 0 s at
+    1.17×; the bisected speed put the take at -8e-10 s and the whole dub failed on an invalid span."""
+    (take,) = plan_takes([_span(0.457, 3.374, 4.3939, 3.851)], 1.25)
+    assert take.start == 0.0 and take.speed > 1.0
+
+
 def test_back_to_back_takes_share_the_free_time_before_them():
     """'De acuerdo.' + 'Acortaré las diapositivas esta noche.' of the sample: the second one
     alone would need 1.28×; the first starts early into the pause before it, so both fit gently."""
