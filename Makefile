@@ -39,14 +39,14 @@ venv: $(VENV)/.installed
 
 # uv installs the same packages as pip from the same index, but from its cache (~/.cache/uv) in
 # seconds: pip unpacks torch's 3 GB of CUDA libraries again for every new venv (about 5 minutes).
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is needed (DubStudio runs on Python 3.11)." >&2; exit 1; }
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet 'uv==0.13.9'
 	$(UV) pip install --python $(PY) --quiet --upgrade pip
 	# The torch stack first, pinned as a set (pyannote.audio 4 needs the matching torchaudio).
-	$(UV) pip install --python $(PY) --quiet torch==2.9.1 torchaudio==2.9.1 torchcodec==0.8.1
-	$(UV) pip install --python $(PY) --quiet -e '.[dev,lipsync,cluster]'
+	$(UV) pip install --python $(PY) --quiet --constraint constraints.txt torch==2.9.1 torchaudio==2.9.1 torchcodec==0.8.1
+	$(UV) pip install --python $(PY) --quiet --constraint constraints.txt -e '.[dev,lipsync,cluster]'
 	@touch $@
 
 models: venv
