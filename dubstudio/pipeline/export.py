@@ -35,7 +35,7 @@ from dubstudio.core.progress import CancelToken, ProgressCallback, ignore_progre
 from dubstudio.core.project import Project
 from dubstudio.core.subtitles import export_subtitles
 from dubstudio.engines.base import Separator
-from dubstudio.pipeline.mix import MixResult, load_clips, render_mix, write_track
+from dubstudio.pipeline.mix import MixResult, load_clips, render_mix
 from dubstudio.pipeline.tracks import BLOCK_FRAMES, ScratchTrack
 
 STAGE = "export"
@@ -170,17 +170,15 @@ def export_project(
             cancel=cancel,
             block_frames=block_frames,
             outputs=(dub, mix),
-            progress=lambda fraction, message: report(0.1 + 0.4 * fraction, message),
+            write_to=(out_dir / "dub.wav", out_dir / "mix.wav"),
+            progress=lambda fraction, message: report(0.1 + 0.5 * fraction, message),
         )
         result.source_lufs, result.mix_lufs, result.mix_true_peak_db = (
             mixed.source_lufs,
             mixed.mix_lufs,
             mixed.mix_true_peak_db,
         )
-        report(0.5, "writing the dub and the mix")
-        for name, track in (("dub.wav", dub), ("mix.wav", mix)):
-            write_track(out_dir / name, track, source.rate, block_frames=block_frames)
-            result.files[name] = out_dir / name
+        result.files.update({name: out_dir / name for name in ("dub.wav", "mix.wav")})
 
     if cancel is not None:
         cancel.raise_if_cancelled()

@@ -7,6 +7,7 @@ context around each block that the result equals the whole-array computation.
 from __future__ import annotations
 
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 import pyloudnorm
@@ -19,6 +20,8 @@ TRUE_PEAK_CEILING_DB = -1.0
 #: the limiter aims a little below the ceiling so the re-measured peak lands under it
 LIMITER_MARGIN_DB = 0.1
 LIMITER_WINDOW_SECONDS = 0.01
+#: how far under the limiter's ceiling its checking pass still measures the true peak exactly
+EXACT_PEAK_DB = 1.0
 OVERSAMPLING = 4
 _ABSOLUTE_GATE_LUFS = -70.0
 _PEAK_BLOCK = 4096
@@ -71,9 +74,10 @@ class LoudnessMeter:
         self._sub_blocks.append(power[:whole].reshape(-1, self._hop).sum(axis=1))
         self._pending = (float(power[whole:].sum()), len(power) - whole)
 
-    def integrated(self) -> float:
-        """LUFS so far (−inf for silence or under one 400 ms block)."""
-        sub_blocks = np.concatenate([np.zeros(0), *self._sub_blocks])
+    def integrated(self, gain: float = 1.0) -> float:
+        """LUFS so far (−inf for silence or under one 400 ms block); with `gain`, of what was fed
+        multiplied by it (the filters are linear: the powers scale by gain², the gates follow)."""
+        sub_blocks = np.concatenate([np.zeros(0), *self._sub_blocks]) * (gain * gain)
         per_block = self._per_block
         if len(sub_blocks) < per_block:
             return float("-inf")
@@ -264,19 +268,41 @@ def _apply_limiter_gain(
         audio[start:stop] *= gain if audio.ndim == 1 else gain[:, None]
 
 
+class Mastered(NamedTuple):
+    """What mastering did to a track: its gain, whether the limiter changed it, its true peak."""
+
+    gain: float
+    limited: bool
+    true_peak_db: float
+
+
 def _limit_in_place(
-    audio: np.ndarray, rate: int, ceiling_db: float = TRUE_PEAK_CEILING_DB, block_frames: int = BLOCK_FRAMES
-) -> None:
-    """Up to 4 limiter passes over the whole signal, each a little lower, until the true peak fits."""
+    audio: np.ndarray | ScratchTrack,
+    rate: int,
+    ceiling_db: float = TRUE_PEAK_CEILING_DB,
+    block_frames: int = BLOCK_FRAMES,
+) -> tuple[bool, float]:
+    """Up to 4 limiter passes over the whole signal, each a little lower, until the true peak fits;
+    returns whether it changed anything and the true peak of the result in dBTP.
+
+    The pass that checks the peak also measures it: it interpolates every chunk that could reach
+    `EXACT_PEAK_DB` under the ceiling, so a true peak that high is exact (an unrefined chunk stays
+    under the threshold). Only a quieter track is measured again (`true_peak_db`).
+    """
     ceiling = 10 ** ((ceiling_db - LIMITER_MARGIN_DB) / 20)
     context = _limiter_context(rate)
     block_frames = _block_size(block_frames, context)
-    for _attempt in range(4):
-        peaks = _sub_block_peaks(audio, ceiling, context, block_frames)
-        if peaks.max(initial=0.0) <= 10 ** (ceiling_db / 20):
-            return
+    for attempt in range(4):
+        exact_above = ceiling * 10 ** (-EXACT_PEAK_DB / 20)
+        peaks = _sub_block_peaks(audio, exact_above, context, block_frames)
+        highest = peaks.max(initial=np.float32(0))
+        if highest <= 10 ** (ceiling_db / 20):
+            if highest >= exact_above:
+                return attempt > 0, float(20 * np.log10(highest))
+            return attempt > 0, true_peak_db(audio, block_frames=block_frames)
         _apply_limiter_gain(audio, rate, ceiling, peaks > ceiling, context, block_frames)
         ceiling *= 10 ** (-LIMITER_MARGIN_DB / 20)
+    return True, true_peak_db(audio, block_frames=block_frames)
 
 
 def limit_true_peak(
@@ -294,13 +320,17 @@ def limit_true_peak(
 
 def master_in_place(
     audio: np.ndarray | ScratchTrack, rate: int, target_lufs: float, block_frames: int, current: float
-) -> None:
-    """Gain from the `current` loudness to `target_lufs`, then the true-peak limiter."""
-    if np.isfinite(current):
-        gain = np.float32(10 ** ((target_lufs - current) / 20))
+) -> Mastered:
+    """Gain from the `current` loudness to `target_lufs`, then the true-peak limiter.
+    A `ScratchTrack` takes the gain without a pass over its file."""
+    gain = np.float32(10 ** ((target_lufs - current) / 20) if np.isfinite(current) else 1.0)
+    if gain != 1 and isinstance(audio, ScratchTrack):
+        audio.scale(gain)
+    elif gain != 1:
         for start, stop in block_spans(audio.shape[0], block_frames):
             audio[start:stop] *= gain
-    _limit_in_place(audio, rate, block_frames=block_frames)
+    limited, peak = _limit_in_place(audio, rate, block_frames=block_frames)
+    return Mastered(float(gain), limited, peak)
 
 
 def master(

@@ -34,7 +34,7 @@ from dubstudio.core.project import Project
 from dubstudio.core.store import resolve_inside
 from dubstudio.core.timeline import seconds_to_samples
 from dubstudio.engines.base import Separator
-from dubstudio.pipeline.mastering import LoudnessMeter, integrated_loudness, master_in_place, true_peak_db
+from dubstudio.pipeline.mastering import LoudnessMeter, master_in_place
 from dubstudio.pipeline.tracks import BLOCK_FRAMES, ScratchTrack, block_spans, channel_count
 
 ATTACK_SECONDS = 0.08
@@ -204,11 +204,12 @@ def _no_progress(_fraction: float, _message: str) -> None:
 
 @dataclass
 class _Levels:
-    """Loudness of the source, the unmastered mix and the unmastered dub."""
+    """Loudness of the source, the unmastered mix (and its meter) and the unmastered dub."""
 
     source: float
     mix: float
     dub: float
+    mix_meter: LoudnessMeter
 
 
 def _background(
@@ -300,7 +301,7 @@ def _combine(
         mix[block.start : block.stop] = block.mix
         mix_meter.add(block.mix)
         dub_meter.add(block.dub)
-    return _Levels(source_meter.integrated(), mix_meter.integrated(), dub_meter.integrated())
+    return _Levels(source_meter.integrated(), mix_meter.integrated(), dub_meter.integrated(), mix_meter)
 
 
 class SourceAudio(Protocol):
@@ -323,14 +324,16 @@ def render_mix(
     cancel: CancelToken | None = None,
     block_frames: int = BLOCK_FRAMES,
     outputs: tuple[ScratchTrack, ScratchTrack] | None = None,
+    write_to: tuple[Path, Path] | None = None,
     progress: Progress = _no_progress,
 ) -> MixResult:
     """The dub track and the final mix, both exactly as long as `source` and mastered to its loudness.
 
     The mix keeps the source's channel layout; the mono dub is added equally to every channel.
-    The tracks go into `outputs` (dub, mix) when given, else into new arrays. Memory beyond them:
-    a few blocks of `block_frames` (the result does not depend on it). `progress` gets the fraction
-    done (0..1) and what is being done.
+    The tracks go into `outputs` (dub, mix) when given, else into new arrays; with `write_to`
+    (dub.wav, mix.wav) they are written there as 16-bit WAVs, the mix measured on the way. Memory
+    beyond them: a few blocks of `block_frames` (the result does not depend on it). `progress` gets
+    the fraction done (0..1) and what is being done.
     """
     length = source.shape[0]
     dub, mix = outputs or (np.zeros(length, np.float32), np.empty(source.shape, np.float32))
@@ -339,6 +342,7 @@ def render_mix(
         lambda fraction, message: progress(0.5 * fraction, message),
     )  # fmt: skip
     target = levels.source if np.isfinite(levels.source) else FALLBACK_LUFS
+    mastered = []
     for fraction, message, track, current in (
         (0.5, "matching the loudness of the mix", mix, levels.mix),
         (0.7, "matching the loudness of the dub", dub, levels.dub),
@@ -346,22 +350,40 @@ def render_mix(
         if cancel is not None:
             cancel.raise_if_cancelled()
         progress(fraction, message)
-        master_in_place(track, rate, target, block_frames, current)
-    progress(0.8, "measuring the mix")
+        mastered.append(master_in_place(track, rate, target, block_frames, current))
+    gain, limited, true_peak = mastered[0]
+    # unlimited, the mix is its unmastered self times the gain: its loudness follows from the meter
+    mix_meter = LoudnessMeter(rate, channel_count(mix)) if limited else None
+    if write_to is not None:
+        progress(0.8, "writing the dub and the mix")
+        write_track(write_to[0], dub, rate, block_frames=block_frames)
+        write_track(write_to[1], mix, rate, block_frames=block_frames, meter=mix_meter)
+    elif mix_meter is not None:
+        progress(0.8, "measuring the mix")
+        for start, stop in block_spans(length, block_frames):
+            mix_meter.add(mix[start:stop])
     return MixResult(
         dub=dub,
         mix=mix,
         sample_rate=rate,
         source_lufs=levels.source,
-        mix_lufs=integrated_loudness(mix, rate, block_frames=block_frames),
-        mix_true_peak_db=true_peak_db(mix, block_frames=block_frames),
+        mix_lufs=mix_meter.integrated() if mix_meter is not None else levels.mix_meter.integrated(gain),
+        mix_true_peak_db=true_peak,
     )
 
 
 def write_track(
-    path: Path, track: np.ndarray | ScratchTrack, rate: int, *, block_frames: int = BLOCK_FRAMES
+    path: Path,
+    track: np.ndarray | ScratchTrack,
+    rate: int,
+    *,
+    block_frames: int = BLOCK_FRAMES,
+    meter: LoudnessMeter | None = None,
 ) -> None:
-    """A track as a 16-bit WAV, written atomically block by block."""
+    """A track as a 16-bit WAV, written atomically block by block (each block also fed to `meter`)."""
     with wav_writer(path, rate, channel_count(track), track.shape[0]) as write:
         for start, stop in block_spans(track.shape[0], block_frames):
-            write(track[start:stop])
+            block = track[start:stop]
+            write(block)
+            if meter is not None:
+                meter.add(block)

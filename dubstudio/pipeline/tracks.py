@@ -31,6 +31,8 @@ class ScratchTrack:
     """A float32 track in an unnamed temporary file, sliced like an array (`track[a:b]` reads a copy,
     `track[a:b] = x` and `track[a:b] *= g` write): a film's mix and dub between the mastering passes.
 
+    `scale(g)` multiplies the whole track at once: the factor is applied as blocks are read (and
+    divided out as they are written), so a loudness gain costs no pass over the file.
     The file disappears when closed (or when the process ends); a full disk raises DiskFullError
     naming `for_path`, the output the track becomes.
     """
@@ -40,6 +42,7 @@ class ScratchTrack:
         self.ndim = len(shape)
         self._for_path = for_path
         self._frame_bytes = 4 * (shape[1] if self.ndim == 2 else 1)
+        self._gain = np.float32(1.0)
         self._file = tempfile.TemporaryFile(dir=folder, prefix=".scratch-")  # noqa: SIM115 (see close)
         with disk_space_errors(for_path):
             os.ftruncate(self._file.fileno(), shape[0] * self._frame_bytes)
@@ -58,17 +61,25 @@ class ScratchTrack:
         while len(view):
             count = os.preadv(self._file.fileno(), [view], offset)
             view, offset = view[count:], offset + count
+        if self._gain != 1:
+            block *= self._gain
         return block
 
     def __setitem__(self, frames: slice, value: np.ndarray | float) -> None:
         start, stop = self._span(frames)
         block = np.empty((stop - start, *self.shape[1:]), dtype=np.float32)
         block[...] = value
+        if self._gain != 1:
+            block /= self._gain
         view, offset = memoryview(block).cast("B"), start * self._frame_bytes
         with disk_space_errors(self._for_path):
             while len(view):
                 count = os.pwrite(self._file.fileno(), view, offset)
                 view, offset = view[count:], offset + count
+
+    def scale(self, gain: float) -> None:
+        """Multiply every sample by `gain` (non-zero) without touching the file."""
+        self._gain = np.float32(self._gain * gain)
 
     def close(self) -> None:
         self._file.close()

@@ -210,6 +210,23 @@ def test_write_wav_round_trip_and_atomicity(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "f.wav"]
 
 
+def test_16_bit_wavs_are_rounded_to_the_nearest_step_readers_see(tmp_path: Path, data_dir: Path) -> None:
+    """Real speech driven into clipping, and values halfway between steps: every sample read back
+    is within half a step of what was written (clipped at full scale), and within one step of what
+    libsndfile's own float conversion writes."""
+    speech, rate = load_wav(data_dir / "en_librivox_sas_0870.wav")
+    halfway = np.array([0.5, 1.5, 2.5, -0.5, -1.5, 32766.5, -32767.5], np.float32) / 32768
+    audio = np.concatenate([speech * 3.0, halfway, [1.0, -1.0, 1.5, -1.5, 0.0]]).astype(np.float32)
+    write_wav(tmp_path / "ours.wav", audio, rate)
+    sf.write(tmp_path / "libsndfile.wav", audio, rate, subtype="PCM_16")
+    ours, _rate = sf.read(tmp_path / "ours.wav", dtype="int16")
+    theirs, _rate = sf.read(tmp_path / "libsndfile.wav", dtype="int16")
+    expected = np.clip(audio.astype(np.float64) * 32768, -32768, 32767)
+    assert np.abs(audio).max() > 1.0
+    assert np.abs(ours - expected).max() <= 0.5
+    assert np.abs(ours.astype(np.int32) - theirs).max() <= 1
+
+
 def test_load_wav_errors(tmp_path: Path) -> None:
     with pytest.raises(MediaError, match="does not exist"):
         load_wav(tmp_path / "none.wav")

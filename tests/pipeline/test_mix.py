@@ -10,6 +10,7 @@ from scipy.signal import resample_poly
 from dubstudio.core.media import load_wav
 from dubstudio.pipeline.mastering import integrated_loudness, limit_true_peak, true_peak_db
 from dubstudio.pipeline.mix import PlacedClip, duck_gain, place_clips, render_mix
+from dubstudio.pipeline.tracks import ScratchTrack
 
 RATE = 48_000
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -177,3 +178,29 @@ def test_loudness_fed_in_blocks_of_any_size_equals_the_whole_signal(block_frames
         expected = pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float64))
         measured = integrated_loudness(audio, rate, block_frames=block_frames)
         assert measured == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("level", [1.0, 0.05], ids=["limited", "quiet"])
+def test_the_reported_true_peak_and_loudness_are_the_measured_ones(level):
+    """The limiter's checking pass measures the true peak; a mix quieter than it can measure
+    exactly is measured again. An unlimited mix's loudness comes from the unmastered one and its
+    gain. Either way the figures are what `true_peak_db` and the meter find in the mix."""
+    source, clips = _speech_mix_inputs()
+    result = render_mix(source * level, RATE, [PlacedClip(c.start_sample, c.audio * level) for c in clips])
+    assert result.mix_true_peak_db == true_peak_db(result.mix)
+    assert result.mix_lufs == pytest.approx(integrated_loudness(result.mix, RATE), abs=1e-4)
+    assert (result.mix_true_peak_db > -2.1) == (level == 1.0)  # both paths ran
+
+
+def test_a_scaled_scratch_track_reads_and_writes_at_its_new_level(tmp_path):
+    audio = _tone(0.5)[:, None] * np.array([1.0, 0.5], np.float32)
+    with ScratchTrack(audio.shape, tmp_path, for_path=tmp_path / "mix.wav") as track:
+        track[:] = audio
+        track.scale(0.25)
+        np.testing.assert_allclose(track[:], audio * 0.25, rtol=1e-6)
+        track[100:200] *= 2.0
+        expected = audio * 0.25
+        expected[100:200] *= 2.0
+        np.testing.assert_allclose(track[:], expected, rtol=1e-6, atol=1e-9)
+        track[:50] = 0.1
+        assert np.allclose(track[:50], 0.1)
