@@ -31,7 +31,8 @@ Fixtures: `suite_models` (the run's models folder; fails when a default model is
 `source_models` (the installed packs it links to), `data_dir` (tests/data), `pyannote_sample`,
 `counting_synthesizer`, `model_loads` (which real models this test loaded, in which process), and the
 real engines loaded once per session: `whisper_base`, `diarizer`, `kokoro`, `engines` (an `Engines`
-with them for pipeline runs), and `dubbed_sample`: the bundled sample dubbed once per run by the real
+with them for pipeline runs), `measured_spanish_voices` (the run's Spanish voice catalog measured
+once, before CLI children need it), and `dubbed_sample`: the bundled sample dubbed once per run by the real
 `dubstudio dub` (read it, or copy it before changing it). Folder-specific fixtures live in each
 folder's conftest.py.
 
@@ -286,7 +287,15 @@ def engines(kokoro):
 
 
 @pytest.fixture(scope="session")
-def dubbed_sample(tmp_path_factory) -> Path:
+def measured_spanish_voices(engines) -> None:
+    """The Spanish voices measured once per run into the suite's data dir (voice QA loads the Whisper
+    judge and CAM++ in this process). CLI children of the run read the measurements instead of each
+    making them: two children started at once would both measure (about half a minute each)."""
+    engines.catalog("es")
+
+
+@pytest.fixture(scope="session")
+def dubbed_sample(tmp_path_factory, measured_spanish_voices) -> Path:
     """The bundled sample as `dubstudio dub resources/sample/dialogue.mp4 --to es --out DIR` leaves it
     (recognition, diarization, Apertium, Kokoro, the mix and the muxed video), made once per run by
     the real CLI with a voice library of its own, so earlier tests cannot change its voices. Several

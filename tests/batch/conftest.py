@@ -15,7 +15,9 @@ def batch_inputs(tmp_path_factory: pytest.TempPathFactory) -> BatchInputs:
 
 
 @pytest.fixture(scope="session")
-def dubbed(batch_inputs: BatchInputs, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def dubbed(
+    batch_inputs: BatchInputs, tmp_path_factory: pytest.TempPathFactory, measured_spanish_voices: None
+) -> dict[str, Path]:
     """Job name -> the folder `dubstudio dub FILE --subtitles SRT --from en --to es` wrote (both at once)."""
     folder = tmp_path_factory.mktemp("dubbed")
     children = {}

@@ -29,8 +29,10 @@ VTT = """WEBVTT
 
 
 @pytest.fixture(scope="module")
-def engines() -> Engines:
-    return Engines(Settings(device="cpu", synthesizer="espeak"))
+def engines(whisper_base, diarizer) -> Engines:
+    """The run's recogniser and diarizer, in this process (each of the three runs would otherwise
+    start a recognition child that loads them again)."""
+    return Engines(Settings(device="cpu", synthesizer="espeak"), transcriber=whisper_base, diarizer=diarizer)
 
 
 def _create(dialogue, folder: Path, engines: Engines) -> Pipeline:

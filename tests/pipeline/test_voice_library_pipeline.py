@@ -13,6 +13,7 @@ import soundfile as sf
 
 from dubstudio.core.project import Project, Settings
 from dubstudio.core.voice_library import VoiceLibrary
+from dubstudio.engines.factory import Engines
 from dubstudio.pipeline.library_match import EMBEDDING_MODEL, remember_speaker
 from dubstudio.pipeline.orchestrator import Pipeline
 
@@ -45,24 +46,26 @@ def _who(project: Project, rttm: Path, offset: float) -> dict[str, str]:
     }
 
 
-def _dub(media: Path, folder: Path) -> Pipeline:
+def _dub(media: Path, folder: Path, engines: Engines) -> Pipeline:
+    """A new project as the editor makes it: the window's engine set, shared by both projects."""
     pipeline = Pipeline.create(
-        media, folder, source_language="en", target_language="es", settings=Settings(device="cpu")
-    )
+        media, folder, source_language="en", target_language="es", settings=Settings(device="cpu"),
+        engines=engines,
+    )  # fmt: skip
     pipeline.run()
     return pipeline
 
 
 @pytest.mark.slow
 def test_the_second_recording_gets_the_names_and_voices_of_the_first(
-    tmp_path: Path, pyannote_sample: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, pyannote_sample: dict[str, Path], monkeypatch: pytest.MonkeyPatch, engines: Engines
 ) -> None:
     monkeypatch.setenv("DUBSTUDIO_VOICE_LIBRARY", str(tmp_path / "voice_library.sqlite"))
     library = VoiceLibrary()
     first_wav = _cut(pyannote_sample["wav"], tmp_path / "call-part1.wav", 0.0, CUT)
     second_wav = _cut(pyannote_sample["wav"], tmp_path / "call-part2.wav", CUT, None)
 
-    first = _dub(first_wav, tmp_path / "part1")
+    first = _dub(first_wav, tmp_path / "part1", engines)
     who = _who(first.project, pyannote_sample["rttm"], 0.0)
     assert sorted(who.values()) == ["Diane", "Sheila"]
     for speaker in first.project.speakers:
@@ -74,7 +77,7 @@ def test_the_second_recording_gets_the_names_and_voices_of_the_first(
     people = {p.name: p for p in library.people()}
     assert set(people) == {"Diane", "Sheila"} and all(p.clip_seconds > 0 for p in people.values())
 
-    second = _dub(second_wav, tmp_path / "part2")
+    second = _dub(second_wav, tmp_path / "part2", engines)
     who_second = _who(second.project, pyannote_sample["rttm"], CUT)
     for speaker in second.project.speakers:
         assert speaker.library_status == "proposed", speaker

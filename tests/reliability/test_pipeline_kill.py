@@ -147,7 +147,7 @@ def test_sigkill_during_a_dub_from_subtitles_always_leaves_a_loadable_project(
     arguments = ["dub", str(speech_video), "--to", "es", "--from", "en", "--subtitles", str(transcript)]
     arguments += ["--out", str(folder)]
     started = time.perf_counter()
-    log = _kill_rounds(arguments, folder, 6, random.Random(20261122))
+    log = _kill_rounds(arguments, folder, 4, random.Random(20261122))
     killing = time.perf_counter() - started
     _finish(arguments, folder)
     print(f"{len(log)} rounds in {killing:.0f} s, then a full run; rounds: {log}")

@@ -3,7 +3,8 @@
 - `sample_media`, `project_dir`: the real 30 s two-speaker call as a video, and a fresh copy per test of
   a project over it (extracted audio, hand-written Spanish, espeak-ng takes: no model loads).
 - `window` / `make_window`: main windows with preferences in a temporary file instead of the user's.
-- `transcript`: the call's reference transcript as WebVTT; `finished` (session): a project the real
+- `transcript`: the call's reference transcript as WebVTT (`opening_transcript`: its first 14 s);
+  `finished` (session): a project the real
   pipeline completed from that transcript with the suite's shared `engines` (Apertium, Kokoro).
   Tests copy it (`finished_copy`) before changing it.
 Remaining wait bounds go through `suite_timeouts.scaled_ms` (DUBSTUDIO_TEST_TIME_SCALE).
@@ -47,13 +48,6 @@ def app_settings(tmp_path) -> AppSettings:
     return settings
 
 
-@pytest.fixture(scope="session")
-def measured_spanish_voices(engines) -> None:
-    """The Spanish voices measured and stored in the suite's data dir (voice QA loads the Whisper
-    judge and CAM++ in this process), before a test that checks which process loads the recogniser."""
-    engines.catalog("es")
-
-
 @pytest.fixture
 def make_window(qtbot, app_settings):
     """Build main windows; closed here after the test (not by qtbot, which would close them before
@@ -89,21 +83,34 @@ def _timestamp(seconds: float) -> str:
     return f"00:{int(minutes):02d}:{rest:06.3f}"
 
 
-@pytest.fixture(scope="session")
-def transcript(tmp_path_factory) -> Path:
-    """The call's reference transcript (sample.stm) as WebVTT with speaker voice tags."""
+def _webvtt(path: Path, until: float | None = None) -> Path:
+    """The call's reference transcript (sample.stm) as WebVTT with speaker voice tags (the turns
+    that end by `until` seconds, when given)."""
     lines = ["WEBVTT", ""]
     for number, line in enumerate((SAMPLE / "sample.stm").read_text().splitlines(), start=1):
         _file, _channel, who, start, end, *words = line.split()
+        if until is not None and float(end) > until:
+            break
         lines += [
             str(number),
             f"{_timestamp(float(start))} --> {_timestamp(float(end))}",
             f"<v {who}>{' '.join(words)}",
             "",
         ]
-    path = tmp_path_factory.mktemp("vtt") / "call.vtt"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def transcript(tmp_path_factory) -> Path:
+    """The call's reference transcript as WebVTT."""
+    return _webvtt(tmp_path_factory.mktemp("vtt") / "call.vtt")
+
+
+@pytest.fixture(scope="session")
+def opening_transcript(tmp_path_factory) -> Path:
+    """The call's first 14 s of turns (7 cues, both callers): a pipeline run over it is short."""
+    return _webvtt(tmp_path_factory.mktemp("vtt") / "opening.vtt", until=14.2)
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ def _request(media: Path, folder: Path, transcript: Path) -> NewProjectRequest:
 
 
 def test_new_project_fills_in_stage_by_stage_and_cancel_keeps_finished_stages(
-    make_window, qtbot, tmp_path, sample_media, transcript, engines
+    make_window, qtbot, tmp_path, sample_media, opening_transcript, engines
 ):
     window = make_window(engines=engines)
     stages: list[str] = []
@@ -38,7 +38,7 @@ def test_new_project_fills_in_stage_by_stage_and_cancel_keeps_finished_stages(
     window.jobs.progress.connect(cancel_at_synthesis)
     folder = tmp_path / "call.dubstudio"
     with qtbot.waitSignal(window.job_finished, timeout=JOB_TIMEOUT_MS):
-        assert window.project_jobs.start_new_project(_request(sample_media, folder, transcript))
+        assert window.project_jobs.start_new_project(_request(sample_media, folder, opening_transcript))
         qtbot.waitUntil(lambda: window.doc.project is not None, timeout=JOB_TIMEOUT_MS)
         assert window.doc.busy
         editable = window.table.model.flags(window.table.model.index(0, 4)) & Qt.ItemFlag.ItemIsEditable
