@@ -36,7 +36,7 @@ from dubstudio.core.project import Project
 from dubstudio.core.store import resolve_inside
 from dubstudio.core.timeline import seconds_to_samples
 from dubstudio.engines.base import Separator
-from dubstudio.pipeline.mastering import LoudnessMeter, master_in_place
+from dubstudio.pipeline.mastering import LoudnessMeter, integrated_loudness, master_in_place
 from dubstudio.pipeline.tracks import BLOCK_FRAMES, ScratchTrack, block_spans, channel_count
 
 ATTACK_SECONDS = 0.08
@@ -370,21 +370,22 @@ def render_mix(
         mastered.append(master_in_place(track, rate, target, block_frames, current))
     gain, limited, true_peak = mastered[0]
     # unlimited, the mix is its unmastered self times the gain: its loudness follows from the meter
+    mix_lufs = levels.mix_meter.integrated(gain)
     mix_meter = LoudnessMeter(rate, channel_count(mix)) if limited else None
     if write_to is not None:
         progress(0.8, "writing the dub and the mix")
         write_track(write_to[0], dub, rate, block_frames=block_frames)
         write_track(write_to[1], mix, rate, block_frames=block_frames, meter=mix_meter)
-    elif mix_meter is not None:
+        mix_lufs = mix_meter.integrated() if mix_meter is not None else mix_lufs
+    elif limited:
         progress(0.8, "measuring the mix")
-        for start, stop in block_spans(length, block_frames):
-            mix_meter.add(mix[start:stop])
+        mix_lufs = integrated_loudness(mix, rate, block_frames=block_frames)
     return MixResult(
         dub=dub,
         mix=mix,
         sample_rate=rate,
         source_lufs=levels.source,
-        mix_lufs=mix_meter.integrated() if mix_meter is not None else levels.mix_meter.integrated(gain),
+        mix_lufs=mix_lufs,
         mix_true_peak_db=true_peak,
     )
 
