@@ -10,7 +10,7 @@ UV := $(VENV)/bin/uv
 SAMPLE := resources/sample/dialogue.mp4
 SAMPLE_OUT := out/sample
 
-.PHONY: run test setup system venv models lint clean-venv
+.PHONY: run test setup system venv bytecode models lint clean-venv
 
 run: setup
 	$(PY) -m dubstudio dub $(SAMPLE) --to es --out $(SAMPLE_OUT)
@@ -30,7 +30,7 @@ test: setup
 	$(PY) tests/support/prefetch_wheels.py
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 
-setup: system venv models
+setup: system venv bytecode models
 
 system:
 	@bash packaging/debian-deps.sh
@@ -39,15 +39,23 @@ venv: $(VENV)/.installed
 
 # uv installs the same packages as pip from the same index, but from its cache (~/.cache/uv) in
 # seconds: pip unpacks torch's 3 GB of CUDA libraries again for every new venv (about 5 minutes).
+# --compile-bytecode does what pip does by default: where PYTHONDONTWRITEBYTECODE is set (this
+# machine's environment), Python never caches what it compiles, so every process (each CLI dub, each
+# recognition child, each batch worker) compiled torch, scipy and the rest again: 5 of a small dub's 17 s.
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) is needed (DubStudio runs on Python 3.11)." >&2; exit 1; }
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet 'uv==0.13.9'
 	$(UV) pip install --python $(PY) --quiet --upgrade pip
 	# The torch stack first, pinned as a set (pyannote.audio 4 needs the matching torchaudio).
-	$(UV) pip install --python $(PY) --quiet --constraint constraints.txt torch==2.9.1 torchaudio==2.9.1 torchcodec==0.8.1
-	$(UV) pip install --python $(PY) --quiet --constraint constraints.txt -e '.[dev,lipsync,cluster]'
+	$(UV) pip install --python $(PY) --quiet --compile-bytecode --constraint constraints.txt torch==2.9.1 torchaudio==2.9.1 torchcodec==0.8.1
+	$(UV) pip install --python $(PY) --quiet --compile-bytecode --constraint constraints.txt -e '.[dev,lipsync,cluster]'
 	@touch $@
+
+# DubStudio's own modules, compiled for the same reason (an editable install leaves them to Python);
+# compileall skips what is already up to date.
+bytecode: venv
+	$(PY) -m compileall -q dubstudio
 
 models: venv
 	$(PY) -m dubstudio models install

@@ -42,7 +42,7 @@ from dubstudio.engines.base import SynthesisRequest, SynthesizedAudio, Voice
 from dubstudio.engines.device import cpu_threads, resolve_device
 from dubstudio.engines.espeak import espeak_version, phonemize
 from dubstudio.engines.prosody import nudge_for
-from dubstudio.models.kokoro_graph import DURATIONS_TENSOR, INT8_MODEL
+from dubstudio.models.kokoro_files import DURATIONS_TENSOR, INT8_MODEL
 from dubstudio.models.manifest import read_manifest
 from dubstudio.models.paths import model_dir
 from dubstudio.models.registry import KOKORO, KOKORO_VOICES

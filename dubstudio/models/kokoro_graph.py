@@ -32,13 +32,9 @@ import onnx
 from onnx import helper, numpy_helper
 
 from dubstudio.models.dequantize import dequantize_model, without_dead_nodes
+from dubstudio.models.kokoro_files import DURATIONS_TENSOR, INT8_MODEL
 
 _SNAKE_RECIPROCAL_TOLERANCE = 1e-5  # the exported 1/α is a rounded reciprocal: c·α = 1 within this
-#: the int8 graph of the Kokoro pack, which the float model is built from
-INT8_MODEL = "kokoro-v1.0.int8.onnx"
-#: per-phoneme durations in frames at speed 1.0, before the model divides them by `speed` and
-#: rounds them: exposed by the float model so the engine knows a take's true speed
-DURATIONS_TENSOR = "/encoder/predictor/ReduceSum_output_0"
 
 
 def build_float_model(folder: Path, target: Path, report: Callable[[float, str], None]) -> None:

@@ -14,7 +14,8 @@ import pytest
 
 from dubstudio.engines.kokoro import SAMPLE_RATE, KokoroSynthesizer
 from dubstudio.models.dequantize import dequantize_model
-from dubstudio.models.kokoro_graph import DURATIONS_TENSOR, INT8_MODEL, optimize_kokoro_graph
+from dubstudio.models.kokoro_files import DURATIONS_TENSOR, INT8_MODEL
+from dubstudio.models.kokoro_graph import optimize_kokoro_graph
 
 SENTENCE = "Mañana revisaremos juntos el presupuesto y decidiremos los próximos pasos."
 
