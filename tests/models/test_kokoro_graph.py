@@ -36,7 +36,11 @@ def plain(kokoro, tmp_path_factory):
 
 def _run(path, kokoro: KokoroSynthesizer) -> tuple[np.ndarray, np.ndarray]:
     tokens = kokoro.tokenize(kokoro.phonemes(SENTENCE, "es"))[0]
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    # both graphs as written, without onnxruntime's own rewrites: they are what is compared, and
+    # optimising a 330 MB float graph takes longer than the run (about 10 s per session here)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     audio, durations = session.run(
         ["audio", DURATIONS_TENSOR],
         {
@@ -62,7 +66,8 @@ def test_the_rewritten_vocoder_says_the_same_thing(kokoro, plain):
     np.testing.assert_array_equal(durations_after, durations_before)
     assert after.size == before.size
     distance = np.sqrt(np.mean((_log_mel(after) - _log_mel(before)) ** 2))
-    assert distance < 2.0  # dB; measured 0.7, and 1.5 between onnxruntime's own optimisation levels
+    print(f"log-mel distance {distance:.2f} dB")
+    assert distance < 2.0  # dB; measured 1.3 (both as written), and 1.5 between onnxruntime's own levels
 
 
 @pytest.mark.slow
