@@ -31,7 +31,7 @@ from dubstudio.core.project import Project
 from dubstudio.core.store import load_project
 from dubstudio.engines.base import SynthesisRequest
 from dubstudio.engines.factory import Engines
-from dubstudio.engines.voice_qa import WhisperJudge, take_errors
+from dubstudio.engines.voice_qa import WhisperJudge, round_trip_errors
 from dubstudio.stages.synthesis import LONGEST_PAUSE, fit_clip, fit_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,8 +88,10 @@ def main(project_dir: Path) -> None:
             "5 the app's plan, stretch not engine": (stretched, rate),
         }
         counts = []
-        for step, (audio, audio_rate) in steps.items():
-            errors, words, heard = take_errors(audio, audio_rate, segment.tts_text, language, judge)
+        heard_steps = round_trip_errors(
+            [(*take, segment.tts_text) for take in steps.values()], language, judge
+        )
+        for step, (errors, words, heard) in zip(steps, heard_steps, strict=True):
             totals[step][0] += errors
             totals[step][1] += words
             counts.append(str(errors))

@@ -71,9 +71,9 @@ def test_progress_names_each_voice_measured(engines, tmp_path, judge) -> None:
         "checking native voice 1 of 2: if_sara", "checking native voice 2 of 2: im_nicola", "2 voices checked"
     ]  # fmt: skip
     assert events[-1].fraction == 1.0 and {e.stage for e in events} == {"voiceMatching"}
-    # the bar moves within a voice too: after each QA sentence spoken and each one heard
+    # the bar moves within a voice too: after each QA sentence spoken and once its takes are heard
     fractions = [e.fraction for e in events]
-    assert fractions == sorted(fractions) and len(set(fractions)) >= 2 * 6
+    assert fractions == sorted(fractions) and len(set(fractions)) >= 2 * 4
 
 
 def test_catalog_filters_by_language_without_measuring(engines, tmp_path) -> None:
@@ -105,9 +105,7 @@ def test_embedder_fills_voice_embeddings(engines, tmp_path) -> None:
     assert all(v.embedding[1] == 1.0 and 0.1 < v.embedding[0] < 0.8 for v in natives), natives
     assert len({round(v.embedding[0], 4) for v in natives}) == len(natives)
     key = f"kokoro@{kokoro.version}#m{MEASUREMENT_REVISION}"
-    assert store.embedding(key, natives[0].id, "centroid") == pytest.approx(
-        natives[0].embedding, rel=1e-6
-    )
+    assert store.embedding(key, natives[0].id, "centroid") == pytest.approx(natives[0].embedding, rel=1e-6)
 
 
 def test_cloning_engines_add_one_voice_per_speaker(tmp_path) -> None:

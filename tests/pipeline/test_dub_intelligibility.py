@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from dubstudio.core.store import load_project
-from dubstudio.engines.voice_qa import WhisperJudge, take_errors
+from dubstudio.engines.voice_qa import WhisperJudge, round_trip_errors
 from dubstudio.stages.synthesis import fit_report
 
 #: the issue's target; bench/dub_intelligibility.py measured 0.081 on this dub (ef_dora 0.026,
@@ -31,10 +31,7 @@ def test_the_sample_dub_is_native_fitted_and_intelligible(dubbed_sample: Path) -
     overflowing = [s for s in project.segments if s.clip.overflow > 0.005]
     assert all(any(i.code == "timing_overflow" for i in s.issues) for s in overflowing)
 
-    judge = WhisperJudge("cpu")
-    errors = words = 0
-    for segment in project.segments:
-        audio, rate = sf.read(dubbed_sample / segment.clip.path, dtype="float32")
-        count, length, _heard = take_errors(audio, rate, segment.tts_text, "es", judge)
-        errors, words = errors + count, words + length
+    takes = [(*sf.read(dubbed_sample / s.clip.path, dtype="float32"), s.tts_text) for s in project.segments]
+    counts = round_trip_errors(takes, "es", WhisperJudge("cpu"))
+    errors, words = sum(count[0] for count in counts), sum(count[1] for count in counts)
     assert errors / words <= WER_CEILING, f"round-trip WER {errors / words:.3f}"
