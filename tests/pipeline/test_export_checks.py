@@ -47,6 +47,17 @@ def streams(path: Path) -> list[dict]:
     return json.loads(result.stdout)["streams"]
 
 
+def packets_md5(path: Path, stream: str) -> str:
+    """The MD5 of a stream's packets as stored (no decoding): equal only for a stream copied as is."""
+    result = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-map", stream, "-c", "copy", "-f", "md5", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
 def _project(folder: Path, media: Path, *, subtitle_language: str = "") -> Path:
     """A finished project over `media`: JFK's two cues translated, each with an espeak-ng take."""
     info = probe(media)
@@ -89,6 +100,8 @@ def test_mp4_carries_the_video_two_tagged_audio_tracks_and_the_subtitles(tmp_pat
     # English subtitles over the Spanish dub: the text track says so
     assert subtitle["codec_name"] == "mov_text" and subtitle["tags"]["language"] == "eng"
     assert [s["tags"]["language"] for s in found[1:3]] == ["spa", "eng"]
+    # the original AAC track is the source's own, copied: no second lossy generation
+    assert packets_md5(video, "0:a:1") == packets_md5(media, "0:a:0")
     extracted = subprocess.run(
         ["ffmpeg", "-v", "error", "-i", str(video), "-map", "0:s:0", "-f", "srt", "-"],
         capture_output=True,
@@ -110,6 +123,8 @@ def test_a_video_codec_mp4_cannot_hold_goes_into_matroska_with_srt(tmp_path: Pat
     found = streams(video)
     assert [s["codec_type"] for s in found] == ["video", "audio", "audio", "subtitle"]
     assert found[0]["codec_name"] == "mpeg2video"  # copied, not re-encoded
+    assert found[2]["codec_name"] == "mp2"  # and so is the original audio: Matroska holds it
+    assert packets_md5(video, "0:a:1") == packets_md5(media, "0:a:0")
     assert found[3]["codec_name"] == "subrip" and found[3]["tags"]["language"] == "spa"
     assert [s["tags"]["language"] for s in found[1:3]] == ["spa", "eng"]
     assert found[1]["disposition"]["default"] == 1 and found[2]["disposition"]["default"] == 0
