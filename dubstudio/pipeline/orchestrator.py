@@ -22,6 +22,7 @@ import functools
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dubstudio.core.media import duration_note, probe
 from dubstudio.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
@@ -32,13 +33,15 @@ from dubstudio.engines.factory import Engines
 from dubstudio.pipeline import steps
 from dubstudio.pipeline.cache import StageCache
 from dubstudio.pipeline.contracts import check_contract, check_output, stage_facts
-from dubstudio.pipeline.export import ExportResult, export_project
 from dubstudio.pipeline.isolation import ChildProcess
 from dubstudio.pipeline.planning import StageKeys, plan
 from dubstudio.pipeline.snapshots import restore, snapshot
 from dubstudio.pipeline.stage_spec import IMPORTED_TRANSCRIPT, SPECS, imported_transcript
 from dubstudio.pipeline.steps import Work
 from dubstudio.stages.validation import ValidationReport
+
+if TYPE_CHECKING:  # the export (mix, mastering: scipy.signal) is imported when a run exports
+    from dubstudio.pipeline.export import ExportResult
 
 StageDone = Callable[[str, Project], None]
 
@@ -200,6 +203,8 @@ class Pipeline:
         cancel: CancelToken | None = None,
     ) -> ExportResult:
         """Write subtitles, dub, mix and muxed video into `out_dir` (default: the project folder)."""
+        from dubstudio.pipeline.export import export_project
+
         return export_project(
             self.project,
             self.project_dir,
