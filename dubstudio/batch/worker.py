@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from dubstudio.core.errors import Cancelled, UserError
 from dubstudio.core.progress import CancelToken, ProgressEvent
 from dubstudio.core.project import Settings, now_iso
-from dubstudio.pipeline.dub_job import DubRequest, run_dub
+from dubstudio.pipeline.dub_job import JOB_STAGES, DubRequest, run_dub
 
 if TYPE_CHECKING:
     from dubstudio.engines.factory import Engines
@@ -110,7 +110,12 @@ def limit_threads(threads: int) -> None:
 
 
 class _Throttled:
-    """Forwards a job's progress, at most every `PROGRESS_INTERVAL_S` within a stage."""
+    """Forwards a job's progress in its own stages (`JOB_STAGES`), at most every
+    `PROGRESS_INTERVAL_S` within one.
+
+    The mouth analysis beside the pipeline reports under a name of its own: forwarded, it made a
+    running job's stage flicker between it and the real one, and the job's bar jump back to 0 (a job
+    whose one cue took 9 s to speak showed "mouths" for nearly all of those 9 s)."""
 
     def __init__(self, report: StageReport) -> None:
         self.report = report
@@ -118,6 +123,8 @@ class _Throttled:
         self.last = 0.0
 
     def __call__(self, event: ProgressEvent) -> None:
+        if event.stage not in JOB_STAGES:
+            return
         now = time.monotonic()
         if event.stage != self.stage or event.fraction >= 1.0 or now - self.last >= PROGRESS_INTERVAL_S:
             self.stage, self.last = event.stage, now
