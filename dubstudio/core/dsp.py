@@ -162,8 +162,9 @@ def resample(audio: np.ndarray, source_rate: float, target_rate: float) -> np.nd
     audio = as_mono_float(audio)
     if source_rate == target_rate or audio.size == 0:
         return audio.copy()
-    from scipy.signal import resample_poly  # here: scipy.signal takes 1.6 s to import, and every
-    # process imports this module (a CLI answering "no such file" never resamples)
+    # imported here: scipy.signal takes 1.6 s, and every process imports this module (a CLI
+    # answering "no such file" never resamples)
+    from scipy.signal import resample_poly
 
     ratio = _resampling_ratio(source_rate, target_rate)
     return resample_poly(audio, ratio.numerator, ratio.denominator).astype(np.float32)

@@ -369,15 +369,18 @@ def render_mix(
         progress(fraction, message)
         mastered.append(master_in_place(track, rate, target, block_frames, current))
     gain, limited, true_peak = mastered[0]
-    # unlimited, the mix is its unmastered self times the gain: its loudness follows from the meter
-    mix_lufs = levels.mix_meter.integrated(gain)
-    mix_meter = LoudnessMeter(rate, channel_count(mix)) if limited else None
+    # a mix the limiter changed is measured while it is written (else measured again); unlimited, it
+    # is its unmastered self times the gain, so its loudness follows from the meter
+    mix_meter = LoudnessMeter(rate, channel_count(mix)) if limited and write_to is not None else None
     if write_to is not None:
         progress(0.8, "writing the dub and the mix")
         write_track(write_to[0], dub, rate, block_frames=block_frames)
         write_track(write_to[1], mix, rate, block_frames=block_frames, meter=mix_meter)
-        mix_lufs = mix_meter.integrated() if mix_meter is not None else mix_lufs
-    elif limited:
+    if not limited:
+        mix_lufs = levels.mix_meter.integrated(gain)
+    elif mix_meter is not None:
+        mix_lufs = mix_meter.integrated()
+    else:
         progress(0.8, "measuring the mix")
         mix_lufs = integrated_loudness(mix, rate, block_frames=block_frames)
     return MixResult(
