@@ -32,7 +32,8 @@ from dubstudio.core.store import load_project
 from dubstudio.engines.base import SynthesisRequest
 from dubstudio.engines.factory import Engines
 from dubstudio.engines.voice_qa import WhisperJudge, round_trip_errors
-from dubstudio.stages.synthesis import LONGEST_PAUSE, fit_clip, fit_report
+from dubstudio.stages.synthesis import LONGEST_PAUSE
+from dubstudio.stages.take_fitting import fit_clip, fit_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "resources" / "sample" / "dialogue.mp4"

@@ -12,7 +12,7 @@ import soundfile as sf
 
 from dubstudio.core.store import load_project
 from dubstudio.engines.voice_qa import WhisperJudge, round_trip_errors
-from dubstudio.stages.synthesis import fit_report
+from dubstudio.stages.take_fitting import fit_report
 
 #: the issue's target; bench/dub_intelligibility.py measured 0.081 on this dub (ef_dora 0.026,
 #: em_santa 0.150), 0.168 before the fitting planned runs of cues together, and the Japanese voices

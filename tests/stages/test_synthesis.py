@@ -14,14 +14,8 @@ from hypothesis import strategies as st
 from dubstudio.core.project import Project, Segment, Settings, Speaker
 from dubstudio.engines.base import SynthesisRequest, Voice
 from dubstudio.engines.espeak import EspeakSynthesizer
-from dubstudio.stages.synthesis import (
-    GUARD_SECONDS,
-    LEAD_SECONDS,
-    TakeSpan,
-    fit_clip,
-    plan_takes,
-    synthesize_segments,
-)
+from dubstudio.stages.synthesis import LEAD_SECONDS, synthesize_segments
+from dubstudio.stages.take_fitting import GUARD_SECONDS, TakeSpan, fit_clip, plan_takes
 
 
 @pytest.fixture(scope="module")
