@@ -53,6 +53,7 @@ Rules, enforced by the hooks at the end of this file
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib.resources
 import importlib.util
 import itertools
@@ -383,6 +384,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if os.environ.get("PYTEST_XDIST_WORKER"):  # a serial run keeps the files' order
         rank = {folder: index for index, folder in enumerate(LONGEST_FIRST)}
         items.sort(key=lambda item: rank.get(_folder(item), len(rank)))  # stable: file order is kept
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what collecting imported (every test module's stack) out of the garbage collector,
+    as the editor freezes its start-up modules (ui/project_jobs.py): a full collection scanned
+    them all again and held the GIL for up to 0.7 s in the GUI tests, delaying the GUI thread's
+    timers (a cue's preview played on past its end)."""
+    gc.freeze()
 
 
 # ---- rules ------------------------------------------------------------------------------------

@@ -160,7 +160,11 @@ class PlayerBase(QObject):
         self.position_changed.emit(seconds)
 
     def play_range(self, start: float, end: float) -> None:
-        """Play [start, end) and pause at the end (segment preview)."""
+        """Play [start, end) and pause at the end (segment preview), the playhead parked on `end`.
+
+        The end is found by the GUI thread's poll, so a GUI thread held up (by the GIL: another
+        thread loading a C extension, a garbage collection) notices it late; the playhead and the
+        picture then go back to `end` rather than stay in the next cue."""
         self.seek(start)
         self.play()
         self._range_end = end
@@ -197,7 +201,9 @@ class PlayerBase(QObject):
         position = self._video_position()
         self.position_changed.emit(position)
         if self._range_end is not None and position >= self._range_end:
+            end = self._range_end
             self.pause()
+            self.seek(end)
             return
         if self._external and abs(self._audio_position() - position) > MAX_DRIFT:
             self._audio_seek(position)

@@ -6,7 +6,9 @@ opened it, so the first seek starts it paused.
 
 libvlc's clock (`get_time`) advances in steps of a quarter to half a second; read directly, a play
 range overshot its end by up to that much (into the next cue) and the playhead jumped. Between two
-steps the time is interpolated from a monotonic clock while playing (`_Clock`).
+steps the time is interpolated from a monotonic clock while playing (`_Clock`). After a seek
+libvlc goes on reporting the old time until its input thread has moved: the clock answers the
+seek's target until then, so the playhead does not jump back for a moment.
 """
 
 from __future__ import annotations
@@ -35,17 +37,25 @@ class _Clock:
         self.reported: float | None = None
         self.since = 0.0
         self.extra = 0.0
+        #: a seek's target and libvlc's time when it was asked for (answered until that time changes)
+        self.target: tuple[float, int] | None = None
 
-    def restart(self) -> None:
-        """After a seek or a new media: the next reading starts from libvlc's time."""
+    def restart(self, target: float | None = None) -> None:
+        """After a seek (to `target`) or a new media: the next readings start from libvlc's time."""
         self.reported = None
+        self.target = None if target is None else (target, self.player.get_time())
 
     def resume(self) -> None:
         """Playback starts: count from where the interpolation stood when it paused."""
         self.since = time.monotonic() - self.extra
 
     def time(self, playing: bool) -> float:
-        reported = max(0, self.player.get_time()) / 1000
+        milliseconds = self.player.get_time()
+        if self.target is not None:
+            if milliseconds == self.target[1]:
+                return self.target[0]
+            self.target = None
+        reported = max(0, milliseconds) / 1000
         if reported != self.reported:
             self.reported, self.since, self.extra = reported, time.monotonic(), 0.0
         elif playing:
@@ -122,7 +132,7 @@ class VlcPlayer(PlayerBase):
         self._video.set_pause(1)
 
     def _video_seek(self, seconds: float) -> None:
-        self._video_clock.restart()
+        self._video_clock.restart(seconds)
         if self._video.get_state() in _STARTED:
             self._pending_seek = None  # a newer seek wins over one still waiting for VLC to open
             self._video.set_time(round(seconds * 1000))
@@ -174,7 +184,7 @@ class VlcPlayer(PlayerBase):
         if self._audio.get_state() not in _STARTED and self._audio.get_media() is not None:
             self._audio.play()
             self._audio.set_pause(1)
-        self._audio_clock.restart()
+        self._audio_clock.restart(seconds)
         self._audio.set_time(round(seconds * 1000))
 
     def _audio_position(self) -> float:
