@@ -286,18 +286,24 @@ class ProjectJobs(QObject):
         with the GUI thread for the GIL; done now, while the user is still choosing what to open, it
         does not freeze the window later when a job starts.
 
-        Once imported, the modules' objects (about half a million) are frozen out of the garbage
-        collector: each full collection scanned them all again, holding the GIL for 0.2–0.7 s
-        (measured in the GUI tests), long enough to let a cue's preview play on into the next cue.
+        The garbage collector waits meanwhile, and the modules' objects (about half a million) are
+        then frozen out of it: the full collections that an import's growth triggers scanned them all
+        again (a third of the suite's collection time), each holding the GIL for 0.2–0.7 s (measured
+        in the GUI tests), long enough to let a cue's preview play on into the next cue.
         """
 
         def work(job: JobContext) -> None:
-            for module in WARM_UP_MODULES:
-                job.cancel.raise_if_cancelled()
-                with contextlib.suppress(ImportError):  # a missing optional engine fails later, clearly
-                    importlib.import_module(module)
+            gc.disable()
+            try:
+                for module in WARM_UP_MODULES:
+                    job.cancel.raise_if_cancelled()
+                    with contextlib.suppress(ImportError):  # a missing optional engine fails later, clearly
+                        importlib.import_module(module)
+            finally:
+                gc.freeze()
+                gc.enable()
 
-        self.jobs.start_background("engines", work, on_done=lambda _result: gc.freeze())
+        self.jobs.start_background("engines", work)
 
     def start_project_jobs(self) -> None:
         """What a freshly shown project needs in the background: its waveform, the voice list, the
