@@ -6,15 +6,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from dubstudio.core.media import load_wav
 from dubstudio.core.progress import CancelToken, ProgressCallback
 from dubstudio.core.project import Settings, Speaker
+from dubstudio.engines.base import Diarization
 from dubstudio.engines.factory import Engines, engine_key
 from dubstudio.stages.transcription import TranscriptionOutcome, run_transcription
 
 #: the child process's engines, by `engine_key` (one entry: a new key replaces the old engines)
 _child_engines: dict[tuple, Engines] = {}
+
+
+class _DiarizerOnFirstUse:
+    """The engine set's diarizer, built when the stage first asks it to diarize: a recording in which
+    nothing is heard never does, and building it imports pyannote.audio and torch and loads two
+    models (10 of the 28 s that `dubstudio dub` took to say three hours of silence hold no speech)."""
+
+    def __init__(self, engines: Engines) -> None:
+        self._engines = engines
+
+    @property
+    def name(self) -> str:
+        return self._engines.diarizer().name
+
+    def diarize(self, audio: np.ndarray, **options: Any) -> Diarization:
+        return self._engines.diarizer().diarize(audio, **options)
 
 
 def recognize(
@@ -32,7 +52,7 @@ def recognize(
     return run_transcription(
         audio,
         engines.transcriber(),
-        engines.diarizer(),
+        _DiarizerOnFirstUse(engines),
         language=language,
         settings=settings,
         known_speakers=known_speakers,

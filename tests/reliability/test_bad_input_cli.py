@@ -133,7 +133,7 @@ def test_many_channels_and_high_rates_work(tmp_path: Path, transcript: Path, nam
 
 
 @pytest.mark.slow
-def test_three_hours_of_silence_fail_fast_with_no_speech(tmp_path: Path) -> None:
+def test_three_hours_of_silence_fail_fast_with_no_speech(tmp_path: Path, model_loads) -> None:
     media = sparse_silence_wav(tmp_path / "silence-3h.wav", THREE_HOURS)
     started = time.perf_counter()
     try:
@@ -143,6 +143,8 @@ def test_three_hours_of_silence_fail_fast_with_no_speech(tmp_path: Path) -> None
     elapsed = time.perf_counter() - started
     print(f"3 h of silence rejected in {elapsed:.1f} s")
     assert_user_error(result, names=media, says="no speech", fix="--subtitles")
+    # nothing was heard, so nothing was diarized: the diarizer's models were never loaded
+    assert {model for model, _pid in model_loads()} == {"whisper-base"}, model_loads()
 
 
 # ---------------------------------------------------------------------------------------------
