@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import gc
 import importlib
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from dubstudio.core import store
+from dubstudio.core.collector import paused_collector
 from dubstudio.core.errors import UserError
 from dubstudio.core.media import source_wav_path
 from dubstudio.core.progress import stage_reporter
@@ -286,22 +286,16 @@ class ProjectJobs(QObject):
         with the GUI thread for the GIL; done now, while the user is still choosing what to open, it
         does not freeze the window later when a job starts.
 
-        The garbage collector waits meanwhile, and the modules' objects (about half a million) are
-        then frozen out of it: the full collections that an import's growth triggers scanned them all
-        again (a third of the suite's collection time), each holding the GIL for 0.2–0.7 s (measured
-        in the GUI tests), long enough to let a cue's preview play on into the next cue.
+        The garbage collector waits meanwhile, and then leaves the modules' objects alone
+        (`core/collector.py`): its pauses would otherwise hold the GIL too.
         """
 
         def work(job: JobContext) -> None:
-            gc.disable()
-            try:
+            with paused_collector():
                 for module in WARM_UP_MODULES:
                     job.cancel.raise_if_cancelled()
                     with contextlib.suppress(ImportError):  # a missing optional engine fails later, clearly
                         importlib.import_module(module)
-            finally:
-                gc.freeze()
-                gc.enable()
 
         self.jobs.start_background("engines", work)
 
